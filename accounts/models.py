@@ -1,0 +1,155 @@
+"""Users, the customer organisations they belong to, and requests for an account."""
+
+from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from accounts.tenancy import TenantQuerySet
+
+
+class Role(models.TextChoices):
+    CUSTOMER_USER = "customer_user", _("Customer user")
+    COORDINATOR = "coordinator", _("Customer coordinator")
+    AGENT = "agent", _("Support agent")
+    CONSULTANT = "consultant", _("Consultant")
+    MANAGER = "manager", _("Support manager")
+    ADMIN = "admin", _("Administrator")
+
+
+CUSTOMER_ROLES = (Role.CUSTOMER_USER, Role.COORDINATOR)
+STAFF_ROLES = (Role.AGENT, Role.CONSULTANT, Role.MANAGER, Role.ADMIN)
+
+
+class OrganisationQuerySet(TenantQuerySet):
+    tenant_path = "pk"
+
+
+class Organisation(models.Model):
+    """A customer: the tenant. Customers see nothing of any other organisation."""
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    mfa_required = models.BooleanField(
+        _("two-factor authentication required"), default=False,
+        help_text=_("Makes a second factor mandatory for every user of this organisation."),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = OrganisationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def create_user(self, email: str, password: str | None = None, **fields):
+        user = self.model(email=self.normalize_email(email).lower(), **fields)
+        user.set_password(password)
+        user.full_clean(exclude=["password"])
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **fields):
+        fields.update(is_staff=True, is_superuser=True, role=Role.ADMIN)
+        return self.create_user(email, password, **fields)
+
+
+class User(AbstractUser):
+    """A personal account. Customers belong to exactly one organisation; staff to none."""
+
+    username = None
+    first_name = None
+    last_name = None
+    email = models.EmailField(_("e-mail address"), unique=True)
+    full_name = models.CharField(_("full name"), max_length=200, blank=True)
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices,
+                            default=Role.CUSTOMER_USER)
+    organisation = models.ForeignKey(Organisation, verbose_name=_("organisation"),
+                                     on_delete=models.PROTECT, null=True, blank=True,
+                                     related_name="users")
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+    objects = UserManager()
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        constraints = [
+            models.CheckConstraint(
+                name="customer_has_organisation_staff_has_none",
+                condition=(Q(role__in=list(CUSTOMER_ROLES), organisation__isnull=False)
+                           | Q(role__in=list(STAFF_ROLES), organisation__isnull=True)),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name or self.email
+
+    def get_full_name(self) -> str:
+        return self.full_name or self.email
+
+    def get_short_name(self) -> str:
+        return self.full_name.split(" ")[0] if self.full_name else self.email
+
+    @property
+    def is_customer(self) -> bool:
+        return self.role in CUSTOMER_ROLES
+
+    @property
+    def is_support_staff(self) -> bool:
+        return self.role in STAFF_ROLES
+
+    @property
+    def is_manager(self) -> bool:
+        return self.role in (Role.MANAGER, Role.ADMIN)
+
+    @property
+    def mfa_required(self) -> bool:
+        """Staff always need a second factor; customers when their organisation says so."""
+        if self.is_support_staff:
+            return True
+        return bool(self.organisation and self.organisation.mfa_required)
+
+
+class AccountRequestStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+
+
+class AccountRequest(models.Model):
+    """SPEC §5 step 2: a first-time customer asks for an account; a support manager decides."""
+
+    email = models.EmailField(_("e-mail address"))
+    full_name = models.CharField(_("full name"), max_length=200)
+    organisation_name = models.CharField(_("organisation"), max_length=200)
+    message = models.TextField(_("message"), blank=True)
+    status = models.CharField(max_length=10, choices=AccountRequestStatus.choices,
+                              default=AccountRequestStatus.PENDING)
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="decided_account_requests")
+    decision_note = models.TextField(blank=True)
+    user = models.OneToOneField(User, null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="account_request")
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("account request")
+        verbose_name_plural = _("account requests")
+        constraints = [
+            models.UniqueConstraint(fields=["email"], condition=Q(status="pending"),
+                                    name="one_pending_request_per_email"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} ({self.organisation_name})"

@@ -1,0 +1,102 @@
+"""Writes for accounts: every change to users, organisations and account requests."""
+
+from allauth.account.forms import default_token_generator
+from allauth.account.utils import user_pk_to_url_str
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from accounts.models import (
+    AccountRequest,
+    AccountRequestStatus,
+    Organisation,
+    Role,
+    User,
+)
+
+
+def account_request_create(*, email: str, full_name: str, organisation_name: str,
+                           message: str = "") -> AccountRequest:
+    """A visitor asks for an account; it stays pending until a support manager decides."""
+    email = email.strip().lower()
+    if User.objects.filter(email__iexact=email).exists():
+        raise ValidationError({"email": _("An account with this e-mail address already exists. "
+                                          "Use 'forgot password' on the login page.")})
+    duplicate_message = _("A request for this e-mail address is already waiting for approval.")
+    if AccountRequest.objects.filter(email=email, status=AccountRequestStatus.PENDING).exists():
+        raise ValidationError({"email": duplicate_message})
+    request = AccountRequest(email=email, full_name=full_name.strip(),
+                             organisation_name=organisation_name.strip(), message=message)
+    request.full_clean(exclude=["decided_by", "user"], validate_constraints=False)
+    try:
+        with transaction.atomic():
+            request.save()
+    except IntegrityError as exc:  # the partial unique index: one pending request per address
+        raise ValidationError({"email": duplicate_message}) from exc
+    return request
+
+
+def _require_pending(request: AccountRequest) -> None:
+    if request.status != AccountRequestStatus.PENDING:
+        raise ValidationError(_("This request was already %(status)s.")
+                              % {"status": request.get_status_display().lower()})
+
+
+@transaction.atomic
+def account_request_approve(*, account_request: AccountRequest, by: User,
+                            organisation: Organisation | None = None) -> User:
+    """Create the customer's account (in an existing or a new organisation) and e-mail them
+    how to set a password and log in."""
+    account_request = AccountRequest.objects.select_for_update().get(pk=account_request.pk)
+    _require_pending(account_request)
+    if User.objects.filter(email__iexact=account_request.email).exists():
+        raise ValidationError(_("An account with this e-mail address already exists."))
+    if organisation is None:
+        organisation, _created = Organisation.objects.get_or_create(
+            name__iexact=account_request.organisation_name,
+            defaults={"name": account_request.organisation_name})
+    user = User.objects.create_user(account_request.email, None, full_name=account_request.full_name,
+                                    role=Role.CUSTOMER_USER, organisation=organisation)
+    account_request.status = AccountRequestStatus.APPROVED
+    account_request.decided_by = by
+    account_request.decided_at = timezone.now()
+    account_request.user = user
+    account_request.save()
+    transaction.on_commit(lambda: user_send_welcome(user=user))
+    return user
+
+
+@transaction.atomic
+def account_request_reject(*, account_request: AccountRequest, by: User, note: str = "") -> None:
+    account_request = AccountRequest.objects.select_for_update().get(pk=account_request.pk)
+    _require_pending(account_request)
+    account_request.status = AccountRequestStatus.REJECTED
+    account_request.decided_by = by
+    account_request.decided_at = timezone.now()
+    account_request.decision_note = note
+    account_request.save()
+
+
+def user_password_set_url(*, user: User) -> str:
+    key = default_token_generator.make_token(user)
+    path = reverse("account_reset_password_from_key",
+                   kwargs={"uidb36": user_pk_to_url_str(user), "key": key})
+    return settings.SITE_URL.rstrip("/") + path
+
+
+def user_send_welcome(*, user: User) -> None:
+    """The e-mail that tells an approved customer how to log in (in both our languages)."""
+    context = {"user": user, "password_url": user_password_set_url(user=user),
+               "login_url": settings.SITE_URL.rstrip("/") + reverse("account_login")}
+    bodies = []
+    for language in ("nl", "en"):
+        with translation.override(language):
+            bodies.append(render_to_string("accounts/email/welcome.txt", context))
+    send_mail(subject="Your SLA Portal account / Uw SLA Portal-account",
+              message="\n\n----\n\n".join(bodies),
+              from_email=settings.DEFAULT_FROM_EMAIL, recipient_list=[user.email])

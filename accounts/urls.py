@@ -1,0 +1,10 @@
+from django.urls import path
+
+from accounts import views
+
+app_name = "accounts"
+urlpatterns = [
+    path("account-requests/", views.account_request_list, name="request_list"),
+    path("account-requests/<int:pk>/decide/", views.account_request_decide, name="request_decide"),
+    path("organisations/<int:pk>/", views.organisation_detail, name="organisation_detail"),
+]

@@ -1,0 +1,78 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts import selectors, services
+from accounts.forms import AccountRequestDecisionForm, AccountRequestForm
+from accounts.models import AccountRequest, Organisation, Role
+from accounts.permissions import manager_required
+from accounts.tenancy import get_for_user_or_404
+
+
+@login_required
+def home(request):
+    """Everyone lands on the page of their role."""
+    user = request.user
+    if user.is_customer:
+        return redirect("portal:home")
+    if user.role == Role.CONSULTANT:
+        return redirect("desk:consultancy")
+    if user.is_manager:
+        return redirect("manager:home")
+    return redirect("desk:queue")
+
+
+def account_request_create(request):
+    form = AccountRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.account_request_create(**form.cleaned_data)
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                for error in errors:
+                    form.add_error(field if field in form.fields else None, error)
+        else:
+            return render(request, "accounts/accountrequest_sent.html",
+                          {"email": form.cleaned_data["email"]})
+    return render(request, "accounts/accountrequest_form.html", {"form": form})
+
+
+@manager_required
+def account_request_list(request):
+    return render(request, "accounts/accountrequest_list.html",
+                  {"requests": selectors.account_request_list_pending(),
+                   "form": AccountRequestDecisionForm()})
+
+
+@manager_required
+@require_POST
+def account_request_decide(request, pk: int):
+    account_request = get_object_or_404(AccountRequest, pk=pk)
+    form = AccountRequestDecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose approve or reject."))
+        return redirect("accounts:request_list")
+    try:
+        if form.cleaned_data["decision"] == "approve":
+            services.account_request_approve(account_request=account_request, by=request.user)
+            messages.success(request, _("Account created for %(email)s; they have been e-mailed "
+                                        "how to log in.") % {"email": account_request.email})
+        else:
+            services.account_request_reject(account_request=account_request, by=request.user,
+                                            note=form.cleaned_data["note"])
+            messages.success(request, _("Request of %(email)s rejected.")
+                             % {"email": account_request.email})
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("accounts:request_list")
+
+
+@login_required
+def organisation_detail(request, pk: int):
+    organisation = get_for_user_or_404(Organisation.objects.all(), request.user, pk=pk)
+    return render(request, "accounts/organisation_detail.html",
+                  {"organisation": organisation,
+                   "members": organisation.users.filter(is_active=True).order_by("full_name")})

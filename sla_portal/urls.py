@@ -1,0 +1,22 @@
+from allauth.account.decorators import secure_admin_login
+from django.contrib import admin
+from django.urls import include, path
+
+from accounts import views as account_views
+from sla_portal.health import healthz
+
+# The admin logs in through allauth, so the second factor applies there too.
+admin.site.login = secure_admin_login(admin.site.login)
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/", include("allauth.urls")),
+    path("admin/", admin.site.urls),
+    path("request-account/", account_views.account_request_create, name="account_request"),
+    path("", account_views.home, name="home"),
+    path("", include("accounts.urls")),
+    path("portal/", include("tickets.urls.portal")),
+    path("desk/", include("tickets.urls.desk")),
+    path("manager/", include("sla.urls")),
+]

@@ -1,0 +1,94 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+from celery.app.defaults import NAMESPACES, flatten
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_every_celery_setting_is_one_celery_knows():
+    """A misspelt CELERY_ setting is silently ignored by Celery; this test is not."""
+    known = {name for name, _ in flatten(NAMESPACES)}
+    ours = [name for name in dir(settings) if name.startswith("CELERY_")]
+    assert "CELERY_TASK_ACKS_LATE" in ours
+    unknown = [name for name in ours if name.removeprefix("CELERY_").lower() not in known]
+    assert unknown == []
+
+
+def test_celery_app_takes_its_settings_from_django():
+    from sla_portal.celery import app
+
+    assert app.conf.task_serializer == "json"
+    assert app.conf.accept_content == ["json"]
+    assert app.conf.task_acks_late is True
+    assert app.conf.task_time_limit == settings.CELERY_TASK_TIME_LIMIT
+    assert app.conf.beat_scheduler == "django_celery_beat.schedulers:DatabaseScheduler"
+    assert "heartbeat" in app.conf.beat_schedule
+
+
+def test_time_zone_languages_and_user_model():
+    assert settings.TIME_ZONE == "Europe/Amsterdam"
+    assert settings.USE_TZ is True
+    assert [code for code, _ in settings.LANGUAGES] == ["en", "nl"]
+    assert "django.middleware.locale.LocaleMiddleware" in settings.MIDDLEWARE
+    assert settings.AUTH_USER_MODEL == "accounts.User"
+
+
+def _run_manage(*args, env_overrides):
+    env = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "SECRET_KEY")}
+    env.update(env_overrides)
+    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+PRODUCTION_ENV = {
+    "DEBUG": "0",
+    "SECRET_KEY": "pRod-like-Secret-9f8e7d6c5b4a3928171605f4e3d2c1b0aZyXwVuTsRqPo",
+    "ALLOWED_HOSTS": "support.example.com",
+    "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/postgres",
+    "REDIS_URL": "redis://127.0.0.1:6379/0",
+}
+
+
+def test_check_deploy_is_clean_with_production_settings():
+    result = _run_manage("check", "--deploy", "--fail-level", "WARNING", env_overrides=PRODUCTION_ENV)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    env = dict(PRODUCTION_ENV)
+    env["SECRET_KEY"] = ""
+    result = _run_manage("check", env_overrides=env)
+    assert result.returncode != 0
+    assert "Set SECRET_KEY" in result.stderr
+
+
+def test_database_and_broker_come_from_the_environment():
+    code = ("from django.conf import settings as s; "
+            "print(s.DATABASES['default']['ENGINE'], s.CELERY_BROKER_URL, s.CACHES['default']['BACKEND'])")
+    result = _run_manage("shell", "--no-imports", "-c", code, env_overrides={**PRODUCTION_ENV, "REDIS_URL": "redis://h:6379/1"})
+    assert result.stdout.split() == ["django.db.backends.postgresql", "redis://h:6379/1",
+                                     "django.core.cache.backends.redis.RedisCache"]
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL")}
+    result = subprocess.run([sys.executable, "manage.py", "shell", "--no-imports", "-c", code],
+                            cwd=ROOT, env={**env, "DEBUG": "1"}, capture_output=True, text=True,
+                            timeout=120)
+    assert result.stdout.split() == ["django.db.backends.sqlite3", "filesystem://",
+                                     "django.core.cache.backends.filebased.FileBasedCache"]
+
+
+def test_docker_compose_names_the_production_services():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    assert {"web", "worker", "beat", "postgres", "redis"} <= set(services)
+    assert "gunicorn" in " ".join(services["web"]["command"])
+    assert "maxmemory-policy noeviction" in " ".join(services["redis"]["command"])
+    for name in ("web", "postgres", "redis"):
+        assert "healthcheck" in services[name], name
+    assert (ROOT / "Dockerfile").exists()
