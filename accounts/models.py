@@ -1,5 +1,6 @@
 """Users, the customer organisations they belong to, and requests for an account."""
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 from django.db.models import Q
@@ -69,6 +70,8 @@ class User(AbstractUser):
     last_name = None
     email = models.EmailField(_("e-mail address"), unique=True)
     full_name = models.CharField(_("full name"), max_length=200, blank=True)
+    language = models.CharField(_("language"), max_length=5, choices=settings.LANGUAGES, default="nl",
+                                help_text=_("The language of the e-mails we send you."))
     role = models.CharField(_("role"), max_length=20, choices=Role.choices,
                             default=Role.CUSTOMER_USER)
     organisation = models.ForeignKey(Organisation, verbose_name=_("organisation"),
@@ -153,3 +156,41 @@ class AccountRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.email} ({self.organisation_name})"
+
+
+class NotificationTopic(models.TextChoices):
+    """What a notification is about; the last four are the SPEC §11 topics a contact chooses."""
+
+    ACCOUNT = "account", _("Account")
+    TICKET_UPDATE = "ticket_update", _("Ticket updates")
+    SLA_AT_RISK = "sla_at_risk", _("SLA at risk")
+    SLA_BREACH = "sla_breach", _("SLA breached")
+    DATA_LEAK = "data_leak", _("Data leaks")
+    DISRUPTION = "disruption", _("Disruptions")
+    RELEASE = "release", _("Releases")
+    NEWS = "news", _("News")
+
+
+class Notification(models.Model):
+    """The outbox: written in the same transaction as what it reports, delivered by Celery
+    (``accounts.services.notification_deliver_pending``), so nothing is lost when Redis or
+    the worker is down and nothing is sent twice by our side."""
+
+    recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    topic = models.CharField(max_length=20, choices=NotificationTopic.choices)
+    subject = models.CharField(max_length=200)
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        indexes = [models.Index(fields=["created_at"], name="notification_unsent",
+                                condition=Q(sent_at__isnull=True))]
+
+    def __str__(self) -> str:
+        return f"{self.topic} to {self.recipient_id}: {self.subject}"

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from accounts.models import (
     AccountRequest,
     AccountRequestStatus,
+    Notification,
     Organisation,
     Role,
     User,
@@ -100,3 +101,37 @@ def user_send_welcome(*, user: User) -> None:
     send_mail(subject="Your SLA Portal account / Uw SLA Portal-account",
               message="\n\n----\n\n".join(bodies),
               from_email=settings.DEFAULT_FROM_EMAIL, recipient_list=[user.email])
+
+
+# Delivery works through the outbox in batches small enough that one SMTP hiccup costs
+# little; the beat schedule and every write that adds notifications trigger it.
+NOTIFICATION_BATCH = 200
+NOTIFICATION_MAX_ATTEMPTS = 5
+
+
+def notification_deliver_pending(*, batch_size: int = NOTIFICATION_BATCH) -> int:
+    """Send unsent notifications. Rows are locked while sent (SKIP LOCKED), so two workers
+    never send the same one; a row is marked sent in the transaction that sent it."""
+    sent, after_pk = 0, 0
+    while True:
+        with transaction.atomic():
+            batch = list(Notification.objects.select_for_update(skip_locked=True, of=("self",))
+                         .filter(sent_at__isnull=True, attempts__lt=NOTIFICATION_MAX_ATTEMPTS,
+                                 pk__gt=after_pk)
+                         .select_related("recipient").order_by("pk")[:batch_size])
+            if not batch:
+                return sent
+            after_pk = batch[-1].pk  # one attempt per row and run: failures wait for the next run
+            for notification in batch:
+                try:
+                    send_mail(subject=notification.subject, message=notification.body,
+                              from_email=settings.DEFAULT_FROM_EMAIL,
+                              recipient_list=[notification.recipient.email])
+                except Exception as exc:
+                    notification.attempts += 1
+                    notification.last_error = str(exc)[:500]
+                else:
+                    notification.attempts += 1
+                    notification.sent_at = timezone.now()
+                    sent += 1
+            Notification.objects.bulk_update(batch, ["attempts", "last_error", "sent_at"])

@@ -12,4 +12,7 @@ app.autodiscover_tasks()
 
 app.conf.beat_schedule = {
     "heartbeat": {"task": "sla.tasks.heartbeat", "schedule": 60.0},
+    "sla-sweep": {"task": "sla.tasks.sla_sweep_task", "schedule": 60.0},
+    # The outbox is also flushed right after each write; this catches what a down broker missed.
+    "notifications": {"task": "accounts.tasks.notification_deliver_pending_task", "schedule": 60.0},
 }

@@ -1,0 +1,520 @@
+"""Business-time arithmetic: "start + N business seconds" and "business seconds from a to b".
+
+Pure Python (datetime, zoneinfo, bisect): no Django, no queries. A selector builds one
+:class:`BusinessCalendar` from the database (weekly hours, timezone, closed dates) and every
+SLA clock asks it questions; the calendar never looks anything up by itself.
+
+Why it is built the way it is
+-----------------------------
+SLA deadlines are recomputed for whole ticket lists (priority changes, dashboards, sweeps),
+so a question must cost microseconds, not a walk over the days in between. The calendar
+therefore lays out its opening intervals once, as absolute UTC instants (epoch seconds,
+plain ``int`` lists), for a horizon of several years, with a parallel list of cumulative
+business seconds. Every question is then one or two binary searches:
+
+* ``elapsed(a, b)`` is ``position(b) - position(a)``, where the *position* of an instant is
+  the number of business seconds since the start of the horizon;
+* ``add(start, n)`` finds the interval in which ``position(start) + n`` falls.
+
+Opening hours are wall-clock hours per date ("10:00 in Amsterdam"), so the UTC instants move
+with daylight saving time (10:00 is 09:00 UTC in winter and 08:00 UTC in summer). That is
+resolved once, while laying out the horizon, and never again at query time. The horizon
+grows lazily, in both directions, when a question falls outside it.
+
+Conventions (SPEC §2, "Business-time conventions")
+-------------------------------------------------
+* An opening interval is half-open, ``[open, close)``: the opening instant is open, the
+  closing instant is closed.
+* A clock started while closed starts counting at the next opening.
+* A deadline that lands exactly on a closing instant stays there; it is *not* moved to the
+  next opening (``Mon 12:00 + 4h`` on 10:00-16:00 is ``Mon 16:00``, not ``Tue 10:00``).
+* "N business days" is ``N * day_seconds``: a business day is a normal working day's
+  opening hours, not "the same time N working days later".
+* Inputs must be timezone-aware; results are in the calendar's timezone.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from fractions import Fraction
+from itertools import accumulate
+from typing import NamedTuple
+from zoneinfo import ZoneInfo
+
+__all__ = [
+    "BusinessCalendar",
+    "CountedInterval",
+    "Explanation",
+    "OpeningRange",
+    "parse_duration",
+]
+
+# How much to lay out on the first question, and how much to add when a question falls
+# outside. Seven years of a Mon-Fri calendar is ~1,800 intervals (~30 KB of ints, built in a
+# few milliseconds); the lists stay small enough that bisect is ~11 steps and an extension
+# (rare: a ticket older than two years, or a deadline five years out) is cheap.
+_PAST_DAYS = 2 * 366
+_FUTURE_DAYS = 5 * 366
+_EXTEND_DAYS = 5 * 366
+
+# The outermost dates we lay out; one day inside datetime's own limits so that taking the
+# local midnight of the day after still works.
+_FIRST_DATE = date(1, 1, 2)
+_LAST_DATE = date(9999, 12, 30)
+
+
+@dataclass(frozen=True)
+class OpeningRange:
+    """One wall-clock opening range within a single day, e.g. 10:00-16:00.
+
+    Ranges never cross midnight (``start < end`` on the same date); a desk open through the
+    night is two ranges on consecutive weekdays. Times are whole seconds and naive: the
+    calendar's timezone applies, so the range means "10:00 local" on every date.
+    """
+
+    start: time
+    end: time
+
+    def __post_init__(self) -> None:
+        for value in (self.start, self.end):
+            if not isinstance(value, time):
+                raise TypeError(f"opening range times must be datetime.time, got {value!r}")
+            if value.tzinfo is not None:
+                raise ValueError(f"opening range time {value} must be naive: the calendar's timezone applies")
+            if value.microsecond:
+                raise ValueError(f"opening range time {value} must be a whole second")
+        if not self.start < self.end:
+            raise ValueError(
+                f"opening range {self.start}-{self.end} must start before it ends on the same "
+                "day (ranges cannot cross midnight; split them over two weekdays)"
+            )
+
+    @property
+    def seconds(self) -> int:
+        """Wall-clock length of the range (ignores a DST change on the day itself)."""
+        return _seconds_of_day(self.end) - _seconds_of_day(self.start)
+
+
+class CountedInterval(NamedTuple):
+    """A piece of opening time that counted towards a span, in the calendar's timezone."""
+
+    start: datetime
+    end: datetime
+    seconds: int | float
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Why a span holds as many business seconds as it does, for showing to staff.
+
+    ``intervals`` are the opening intervals that counted (clipped to the span);
+    ``skipped_dates`` are closed dates (holidays, closure days) inside the span that would
+    otherwise have been working days - weekend days and holidays that fall on a weekend are
+    not listed, they would not have counted anyway. ``total_seconds`` equals
+    :meth:`BusinessCalendar.elapsed` for the same span.
+    """
+
+    intervals: tuple[CountedInterval, ...]
+    skipped_dates: tuple[date, ...]
+    total_seconds: int | float
+
+
+# The state a question reads: (starts, ends, cum, cum_end, lo_ts, hi_ts, lo_date, hi_date).
+# starts/ends are the UTC epoch seconds of the merged opening intervals laid out for the
+# local dates [lo_date, hi_date); cum[k] is the business seconds before interval k (one
+# entry more than there are intervals, the last being the total) and cum_end[k] == cum[k+1]
+# is kept separately so that add() needs no index arithmetic. lo_ts/hi_ts are the instants
+# of local midnight at lo_date/hi_date: every opening instant in [lo_ts, hi_ts) is in the
+# lists. The whole tuple is replaced in one assignment when the horizon grows, so a
+# question never sees half an extension (and concurrent readers need no lock).
+_State = tuple[list[int], list[int], list[int], list[int], float, float, date, date]
+_EMPTY_STATE: _State = ([], [], [0], [], math.inf, -math.inf, _LAST_DATE, _FIRST_DATE)
+
+
+class BusinessCalendar:
+    """Weekly opening hours in one timezone, minus closed dates; answers business-time sums.
+
+    ``weekly_hours`` maps weekday (0 = Monday ... 6 = Sunday) to the wall-clock ranges that
+    day is open, as ``(open, close)`` pairs of :class:`datetime.time` or
+    :class:`OpeningRange`; a weekday that is missing (or maps to nothing) is closed. Several
+    ranges per day are allowed (08:00-12:00 and 13:00-17:00 for a lunch break); overlapping
+    or touching ranges are merged.
+
+    ``closed_dates`` are local dates on which the calendar is closed all day (public
+    holidays, closure days). ``horizon_start`` lays out the intervals eagerly from that date;
+    without it they are laid out around the first question.
+
+    DST: a range's ends are turned into instants with zoneinfo's ``fold=0`` semantics. A
+    wall-clock time inside the spring-forward gap is read with the offset from before the
+    change (so 02:30 on the gap day is 03:30 summer time), and a time inside the autumn
+    repeated hour means its first occurrence. A range lying wholly in the gap therefore
+    vanishes that day, and a range spanning the repeated hour counts the hour twice, which is
+    what a clock on the wall would show. Ranges that then touch or overlap are merged.
+    """
+
+    def __init__(
+        self,
+        *,
+        tz: ZoneInfo | str,
+        weekly_hours: Mapping[int, Sequence[tuple[time, time] | OpeningRange]],
+        closed_dates: Iterable[date] = (),
+        horizon_start: date | None = None,
+    ) -> None:
+        self._tz: ZoneInfo = tz if isinstance(tz, ZoneInfo) else ZoneInfo(tz)
+        weekly: dict[int, tuple[OpeningRange, ...]] = {}
+        for weekday, ranges in weekly_hours.items():
+            if not isinstance(weekday, int) or not 0 <= weekday <= 6:
+                raise ValueError(f"weekday must be 0 (Monday) to 6 (Sunday), got {weekday!r}")
+            weekly[weekday] = _merge_ranges(
+                r if isinstance(r, OpeningRange) else OpeningRange(*r) for r in ranges
+            )
+        self._weekly = weekly
+        # Per weekday (index 0-6), the (open, close) times: a tuple index beats a dict lookup.
+        self._weekly_times: tuple[tuple[tuple[time, time], ...], ...] = tuple(
+            tuple((r.start, r.end) for r in weekly.get(wd, ())) for wd in range(7)
+        )
+        self._day_seconds = max((sum(r.seconds for r in rs) for rs in weekly.values()), default=0)
+        if self._day_seconds == 0:
+            raise ValueError("a business calendar needs opening hours on at least one weekday")
+        closed: set[date] = set()
+        for d in closed_dates:
+            if isinstance(d, datetime) or not isinstance(d, date):
+                raise TypeError(f"closed dates must be datetime.date, got {d!r}")
+            closed.add(d)
+        self._closed = frozenset(closed)
+        self._closed_sorted = sorted(closed)
+        self._state: _State = _EMPTY_STATE
+        if horizon_start is not None:
+            self._lay_out(horizon_start, horizon_start + timedelta(days=_PAST_DAYS + _FUTURE_DAYS))
+
+    # -- configuration ------------------------------------------------------------------
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return self._tz
+
+    @property
+    def weekly_hours(self) -> Mapping[int, tuple[OpeningRange, ...]]:
+        """The merged ranges per weekday (a copy; the calendar is immutable)."""
+        return dict(self._weekly)
+
+    @property
+    def closed_dates(self) -> frozenset[date]:
+        return self._closed
+
+    @property
+    def day_seconds(self) -> int:
+        """Business seconds in a normal working day: the longest weekly day's opening total.
+
+        "N business days" is ``N * day_seconds`` (SPEC §2): 21,600 for 10:00-16:00 and
+        32,400 for 08:00-17:00. The longest day is used so that a shorter day (a Friday that
+        closes early) does not shrink every multi-day target.
+        """
+        return self._day_seconds
+
+    def __repr__(self) -> str:
+        days = ", ".join(
+            f"{wd}: " + " ".join(f"{r.start:%H:%M}-{r.end:%H:%M}" for r in rs)
+            for wd, rs in sorted(self._weekly.items())
+            if rs
+        )
+        return f"<BusinessCalendar {self._tz.key} {{{days}}} closed={len(self._closed)}>"
+
+    # -- questions ----------------------------------------------------------------------
+
+    def add(self, start: datetime, business_seconds: int | float) -> datetime:
+        """The instant ``business_seconds`` of opening time after ``start``.
+
+        A start while closed counts from the next opening; a result exactly at a closing
+        instant stays at closing. ``add(start, 0)`` is ``start`` if open, else the next
+        opening. Negative, NaN and infinite amounts raise ``ValueError``.
+
+        This is the hot path (every deadline recompute), so it reads one state tuple into
+        locals, does two bisects and builds exactly one datetime; anything unusual (zero,
+        outside the horizon, bad input) goes to :meth:`_add_slow`.
+        """
+        if start.tzinfo is None:
+            raise ValueError(f"business time needs an aware datetime, got naive {start!r}")
+        ts = start.timestamp()
+        starts, ends, cum, cum_end, lo, hi, _, _ = self._state
+        if lo <= ts < hi and business_seconds > 0:
+            i = bisect_right(ends, ts)
+            try:
+                s = starts[i]
+                # Position of start: inside interval i, or (closed) at its opening.
+                target = (cum[i] + (ts - s) if ts > s else cum[i]) + business_seconds
+                # The first interval whose cumulative end reaches the target; bisect_left so
+                # that a target equal to a closing total stays at that closing instant.
+                j = bisect_left(cum_end, target)
+                return datetime.fromtimestamp(ends[j] - (cum_end[j] - target), self._tz)
+            except IndexError:
+                pass  # the start or the target lies beyond the laid-out horizon
+        return self._add_slow(start, ts, business_seconds)
+
+    def elapsed(self, a: datetime, b: datetime) -> int | float:
+        """Business seconds in ``[a, b)``; 0 if ``b <= a``.
+
+        An ``int`` when the answer is a whole number of seconds (always so for whole-second
+        inputs), otherwise a float rounded to the microsecond, which is what datetimes carry.
+        """
+        ta, tb = self._timestamps(a, b)
+        if tb <= ta:
+            return 0
+        starts, ends, cum, _, lo, hi, _, _ = self._state
+        if not (lo <= ta and tb < hi):
+            self._cover(ta, tb)
+            starts, ends, cum, _, lo, hi, _, _ = self._state
+        n = len(starts)
+        i = bisect_right(ends, ta)
+        pa = cum[i] + (ta - starts[i]) if i < n and ta > starts[i] else cum[i]
+        i = bisect_right(ends, tb)
+        pb = cum[i] + (tb - starts[i]) if i < n and tb > starts[i] else cum[i]
+        return _tidy(pb - pa)
+
+    def explain(self, a: datetime, b: datetime) -> Explanation:
+        """The intervals that count in ``[a, b)`` and the closed working days skipped."""
+        ta, tb = self._timestamps(a, b)
+        if tb <= ta:
+            return Explanation(intervals=(), skipped_dates=(), total_seconds=0)
+        self._cover(ta, tb)
+        starts, ends, _, _, _, _, _, _ = self._state
+        tz = self._tz
+        counted: list[CountedInterval] = []
+        k = bisect_right(ends, ta)
+        while k < len(starts) and starts[k] < tb:
+            s, e = max(starts[k], ta), min(ends[k], tb)
+            counted.append(
+                CountedInterval(datetime.fromtimestamp(s, tz), datetime.fromtimestamp(e, tz), _tidy(e - s))
+            )
+            k += 1
+        # A closed date counts as skipped if its local day overlaps [a, b) at all.
+        first = datetime.fromtimestamp(ta, tz).date()
+        b_local = datetime.fromtimestamp(tb, tz)
+        last = b_local.date() - timedelta(days=1) if b_local.time() == time(0) else b_local.date()
+        cs = self._closed_sorted
+        skipped = tuple(
+            d for d in cs[bisect_left(cs, first) : bisect_right(cs, last)] if self._weekly_times[d.weekday()]
+        )
+        return Explanation(
+            intervals=tuple(counted),
+            skipped_dates=skipped,
+            total_seconds=self.elapsed(a, b),
+        )
+
+    def is_open(self, at: datetime) -> bool:
+        """Whether ``at`` lies in an opening interval (opening instant yes, closing no)."""
+        ts = self._timestamp(at)
+        self._cover(ts, ts)
+        starts, ends, _, _, _, _, _, _ = self._state
+        i = bisect_right(ends, ts)
+        return i < len(starts) and starts[i] <= ts
+
+    def next_opening(self, at: datetime) -> datetime:
+        """``at`` itself (in the calendar's timezone) if open, else the next opening."""
+        ts = self._timestamp(at)
+        self._cover(ts, ts)
+        while True:
+            starts, ends, _, _, _, _, _, _ = self._state
+            i = bisect_right(ends, ts)
+            if i < len(starts):
+                if starts[i] <= ts:
+                    return at.astimezone(self._tz)
+                return datetime.fromtimestamp(starts[i], self._tz)
+            self._extend_forward(_EXTEND_DAYS)
+
+    # -- internals ----------------------------------------------------------------------
+
+    def _add_slow(self, start: datetime, ts: float, business_seconds: int | float) -> datetime:
+        """add() for everything the fast path declines: validation, zero, horizon growth."""
+        if not math.isfinite(business_seconds) or business_seconds < 0:
+            raise ValueError(f"business seconds must be a finite number >= 0, got {business_seconds!r}")
+        if business_seconds == 0:
+            return self.next_opening(start)
+        self._cover(ts, ts)
+        while True:
+            starts, ends, cum, cum_end, _, _, _, _ = self._state
+            i = bisect_right(ends, ts)
+            if i < len(starts):
+                s = starts[i]
+                target = (cum[i] + (ts - s) if ts > s else cum[i]) + business_seconds
+                j = bisect_left(cum_end, target)
+                if j < len(ends):
+                    return datetime.fromtimestamp(ends[j] - (cum_end[j] - target), self._tz)
+                missing = target - cum_end[-1]
+            else:
+                missing = business_seconds
+            # Grow by at least the calendar days the missing business time could need: a
+            # week holds at least one day_seconds (the longest day), holidays aside.
+            self._extend_forward(max(_EXTEND_DAYS, int(missing // self._day_seconds * 7) + 7))
+
+    def _timestamp(self, at: datetime) -> float:
+        if at.tzinfo is None or at.utcoffset() is None:
+            raise ValueError(f"business time needs an aware datetime, got naive {at!r}")
+        return at.timestamp()
+
+    def _timestamps(self, a: datetime, b: datetime) -> tuple[float, float]:
+        return self._timestamp(a), self._timestamp(b)
+
+    def _local_date(self, ts: float) -> date:
+        return datetime.fromtimestamp(ts, self._tz).date()
+
+    def _cover(self, ta: float, tb: float) -> None:
+        """Make sure the instants ``ta <= tb`` lie inside the laid-out horizon."""
+        _, _, _, _, lo, hi, lo_date, hi_date = self._state
+        if lo <= ta and tb < hi:
+            return
+        if lo > hi:  # nothing laid out yet: centre the first horizon on this question
+            self._lay_out(
+                _clamp(self._local_date(ta) - timedelta(days=_PAST_DAYS)),
+                _clamp(self._local_date(tb) + timedelta(days=_FUTURE_DAYS)),
+            )
+            return
+        new_lo, new_hi = lo_date, hi_date
+        if ta < lo:
+            new_lo = _clamp(min(self._local_date(ta), lo_date) - timedelta(days=_EXTEND_DAYS))
+        if tb >= hi:
+            new_hi = _clamp(max(self._local_date(tb), hi_date) + timedelta(days=_EXTEND_DAYS))
+        self._lay_out(new_lo, new_hi)
+
+    def _extend_forward(self, days: int) -> None:
+        _, _, _, _, _, _, lo_date, hi_date = self._state
+        new_hi = _clamp(hi_date + timedelta(days=min(days, (_LAST_DATE - hi_date).days)))
+        if new_hi <= hi_date:
+            raise OverflowError("business time runs past the last date datetime can represent")
+        self._lay_out(lo_date, new_hi)
+
+    def _lay_out(self, lo_date: date, hi_date: date) -> None:
+        """Lay out the opening intervals of the local dates ``[lo_date, hi_date)``.
+
+        Reuses the intervals already laid out and only computes the new dates; the merged
+        lists and cumulative sums are rebuilt (O(n), a millisecond or two) and swapped in
+        as one tuple.
+        """
+        starts, ends, _, _, _, _, old_lo, old_hi = self._state
+        if old_lo > old_hi or hi_date < old_lo or lo_date > old_hi:
+            raw = self._intervals_for(lo_date, hi_date)  # first layout (or disjoint)
+        else:
+            lo_date, hi_date = min(lo_date, old_lo), max(hi_date, old_hi)
+            raw = (
+                self._intervals_for(lo_date, old_lo)
+                + list(zip(starts, ends, strict=True))
+                + self._intervals_for(old_hi, hi_date)
+            )
+        new_starts: list[int] = []
+        new_ends: list[int] = []
+        for s, e in raw:
+            if e <= s:
+                continue  # a range that fell wholly into a DST gap
+            if new_ends and s <= new_ends[-1]:  # touching or overlapping (DST): merge
+                if e > new_ends[-1]:
+                    new_ends[-1] = e
+                continue
+            new_starts.append(s)
+            new_ends.append(e)
+        durations = [e - s for s, e in zip(new_starts, new_ends, strict=True)]
+        cum = list(accumulate(durations, initial=0))
+        self._state = (
+            new_starts,
+            new_ends,
+            cum,
+            cum[1:],
+            self._midnight(lo_date),
+            self._midnight(hi_date),
+            lo_date,
+            hi_date,
+        )
+
+    def _intervals_for(self, lo_date: date, hi_date: date) -> list[tuple[int, int]]:
+        """Opening intervals (UTC epoch seconds) of the local dates ``[lo_date, hi_date)``."""
+        tz, weekly, closed = self._tz, self._weekly_times, self._closed
+        out: list[tuple[int, int]] = []
+        d = lo_date
+        one_day = timedelta(days=1)
+        while d < hi_date:
+            ranges = weekly[d.weekday()]
+            if ranges and d not in closed:
+                for start, end in ranges:
+                    # fold=0 (the default) resolves DST gaps/overlaps; see the class docstring.
+                    out.append(
+                        (
+                            int(datetime.combine(d, start, tzinfo=tz).timestamp()),
+                            int(datetime.combine(d, end, tzinfo=tz).timestamp()),
+                        )
+                    )
+            d += one_day
+        return out
+
+    def _midnight(self, d: date) -> float:
+        return datetime.combine(d, time(0), tzinfo=self._tz).timestamp()
+
+
+def _merge_ranges(ranges: Iterable[OpeningRange]) -> tuple[OpeningRange, ...]:
+    """Sort a day's ranges and merge the ones that overlap or touch (12:00-13:00, 13:00-)."""
+    merged: list[OpeningRange] = []
+    for r in sorted(ranges, key=lambda r: r.start):
+        if merged and r.start <= merged[-1].end:
+            if r.end > merged[-1].end:
+                merged[-1] = OpeningRange(merged[-1].start, r.end)
+        else:
+            merged.append(r)
+    return tuple(merged)
+
+
+def _seconds_of_day(t: time) -> int:
+    return t.hour * 3600 + t.minute * 60 + t.second
+
+
+def _clamp(d: date) -> date:
+    return min(max(d, _FIRST_DATE), _LAST_DATE)
+
+
+def _tidy(seconds: float) -> int | float:
+    """Seconds as an int when whole, else rounded to the microsecond a datetime can carry.
+
+    Epoch timestamps are floats; with microseconds in play a difference can come out as
+    3599.9999998 for an exact hour, so round to 1e-6 first.
+    """
+    if isinstance(seconds, int):
+        return seconds
+    seconds = round(seconds, 6)
+    return int(seconds) if seconds.is_integer() else seconds
+
+
+_DURATION = re.compile(r"\s*(?P<number>\d+(?:\.\d+)?|\.\d+)\s*(?P<unit>[dhms])\s*", re.IGNORECASE)
+_UNIT_SECONDS = {"h": 3600, "m": 60, "s": 1}
+
+
+def parse_duration(text: str, *, day_seconds: int) -> int:
+    """Parse a target such as ``"4h"``, ``"30m"``, ``"3d"``, ``"0.5d"`` into business seconds.
+
+    ``d`` is a *business* day, ``day_seconds`` long (SPEC §2: a business day is a working
+    day's opening hours, so ``"0.5d"`` is 3 h on Default and 4.5 h on Extended). Decimal
+    fractions are computed exactly; the result must be a whole number of seconds. Raises
+    ``ValueError`` naming the problem for empty, negative, unitless or unknown-unit input.
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"duration must be a string, got {text!r}")
+    if day_seconds <= 0:
+        raise ValueError(f"day_seconds must be positive, got {day_seconds!r}")
+    stripped = text.strip()
+    if not stripped:
+        raise ValueError("duration is empty; expected a number and a unit, e.g. '4h' or '0.5d'")
+    if stripped.startswith("-"):
+        raise ValueError(f"duration {text!r} is negative; targets are zero or more")
+    match = _DURATION.fullmatch(stripped)
+    if match is None:
+        raise ValueError(
+            f"cannot read duration {text!r}; expected a number and one unit of "
+            "d (business days), h, m or s, e.g. '4h', '30m', '3d', '0.5d'"
+        )
+    unit = match["unit"].lower()
+    per_unit = day_seconds if unit == "d" else _UNIT_SECONDS[unit]
+    seconds = Fraction(match["number"]) * per_unit
+    if seconds.denominator != 1:
+        raise ValueError(f"duration {text!r} is not a whole number of seconds ({float(seconds)})")
+    return int(seconds)

@@ -1,0 +1,164 @@
+"""Reads of the SLA engine: built calendars, the rules in force, a clock's explanation."""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from threading import Lock
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from sla.calendar import BusinessCalendar, Explanation
+from sla.models import (
+    Calendar,
+    ClockEvent,
+    ClosureDay,
+    Contract,
+    Holiday,
+    HolidayKind,
+    LiberationDay,
+    PolicyVersion,
+    PriorityRule,
+    Target,
+)
+
+# Built calendars per process, keyed by (calendar id, version): building one takes a few
+# queries and lays out years of intervals, answering from it takes microseconds.
+_calendar_cache: dict[int, tuple[int, BusinessCalendar]] = {}
+_calendar_cache_lock = Lock()
+# Liberation Day "every year" is generated for this span of years around today.
+_LIBERATION_YEARS_AROUND = 15
+
+
+def calendar_closed_dates(calendar: Calendar) -> set[date]:
+    """The public holidays this calendar observes plus its own closure days."""
+    closed: set[date] = set()
+    for day, kind in Holiday.objects.filter(active=True).values_list("date", "kind"):
+        if kind == HolidayKind.GOOD_FRIDAY and not calendar.closed_on_good_friday:
+            continue
+        if kind == HolidayKind.LIBERATION_DAY and calendar.liberation_day == LiberationDay.NEVER:
+            continue
+        closed.add(day)
+    if calendar.liberation_day == LiberationDay.EVERY_YEAR:
+        this_year = timezone.localdate().year
+        closed.update(date(year, 5, 5) for year in range(this_year - _LIBERATION_YEARS_AROUND,
+                                                         this_year + _LIBERATION_YEARS_AROUND))
+    closed.update(ClosureDay.objects.filter(calendar=calendar).values_list("date", flat=True))
+    return closed
+
+
+def business_calendar_build(calendar: Calendar) -> BusinessCalendar:
+    weekly: dict[int, list] = {}
+    for hours in calendar.opening_hours.all():
+        weekly.setdefault(hours.weekday, []).append((hours.opens, hours.closes))
+    return BusinessCalendar(tz=calendar.timezone, weekly_hours=weekly,
+                            closed_dates=calendar_closed_dates(calendar))
+
+
+def business_calendar(calendar: Calendar | int) -> BusinessCalendar:
+    """The arithmetic for a calendar row, built once per process and version."""
+    if isinstance(calendar, int):
+        calendar = Calendar.objects.get(pk=calendar)
+    cached = _calendar_cache.get(calendar.pk)
+    if cached and cached[0] == calendar.version:
+        return cached[1]
+    built = business_calendar_build(calendar)
+    with _calendar_cache_lock:
+        _calendar_cache[calendar.pk] = (calendar.version, built)
+    return built
+
+
+def priority_for(*, impact: int, urgency: int) -> int:
+    """SPEC §4: impact x urgency -> priority, from the editable matrix."""
+    return PriorityRule.objects.values_list("priority", flat=True).get(impact=impact, urgency=urgency)
+
+
+def contract_in_force(*, organisation_id: int, on: date) -> Contract | None:
+    return (Contract.objects.select_related("service_level__calendar")
+            .filter(organisation_id=organisation_id, valid_from__lte=on)
+            .exclude(valid_until__lt=on).order_by("-valid_from").first())
+
+
+def policy_version_in_force(*, on: date) -> PolicyVersion | None:
+    return PolicyVersion.objects.filter(effective_from__lte=on).order_by("-effective_from").first()
+
+
+def targets_for(*, policy_version_id: int, service_level_id: int, ticket_kind: str,
+                priority: int) -> dict[str, Target]:
+    """The response and resolution targets of one cell, keyed by clock kind."""
+    rows = Target.objects.filter(policy_version_id=policy_version_id, service_level_id=service_level_id,
+                                 ticket_kind=ticket_kind, priority=priority)
+    return {row.clock: row for row in rows}
+
+
+def clock_events(clock_id: int) -> QuerySet[ClockEvent]:
+    return ClockEvent.objects.filter(clock_id=clock_id).select_related("by").order_by("at", "pk")
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A stretch in which the clock ran, with what the calendar counted of it."""
+
+    start: datetime
+    end: datetime | None  # None: still running
+    explanation: Explanation
+
+
+@dataclass(frozen=True)
+class Pause:
+    start: datetime
+    end: datetime | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class ClockExplanation:
+    segments: list[Segment]
+    pauses: list[Pause]
+    counted_seconds: int
+    target_seconds: int | None
+    due_at: datetime | None
+    remaining_seconds: int | None
+
+
+def clock_explain(clock, *, now: datetime | None = None) -> ClockExplanation:
+    """Why a clock stands where it stands: the business intervals counted in each running
+    stretch, the holidays and closed time skipped, and the pauses. Shown to staff."""
+    now = now or timezone.now()
+    calendar = business_calendar(clock.calendar)
+    segments: list[Segment] = []
+    pauses: list[Pause] = []
+    running_since = paused_since = None
+    pause_reason = ""
+    for event in clock_events(clock.pk):
+        if event.action in ("start", "resume"):
+            if paused_since is not None:
+                pauses.append(Pause(paused_since, event.at, pause_reason))
+                paused_since = None
+            running_since = event.at
+        elif running_since is not None:  # pause or stop
+            segments.append(Segment(running_since, event.at, calendar.explain(running_since, event.at)))
+            running_since = None
+            if event.action == "pause":
+                paused_since, pause_reason = event.at, event.reason
+    if running_since is not None:
+        until = max(now, running_since)
+        segments.append(Segment(running_since, None, calendar.explain(running_since, until)))
+    if paused_since is not None:
+        pauses.append(Pause(paused_since, None, pause_reason))
+    counted = int(sum(segment.explanation.total_seconds for segment in segments))
+    remaining = None if clock.target_seconds is None else clock.target_seconds - counted
+    return ClockExplanation(segments=segments, pauses=pauses, counted_seconds=counted,
+                            target_seconds=clock.target_seconds, due_at=clock.due_at,
+                            remaining_seconds=remaining)
+
+
+def business_seconds_left(clock, *, now: datetime | None = None) -> int | None:
+    """Business time left before the deadline (negative once breached); None for best effort."""
+    if clock.target_seconds is None:
+        return None
+    consumed = clock.consumed_seconds
+    if clock.state == "running" and clock.segment_started_at:
+        until = max(now or timezone.now(), clock.segment_started_at)
+        consumed += int(business_calendar(clock.calendar).elapsed(clock.segment_started_at, until))
+    return clock.target_seconds - consumed
+

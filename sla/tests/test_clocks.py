@@ -1,0 +1,161 @@
+"""Clocks on tickets: start, pause, resume, stop, recompute — to the minute, from events."""
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from accounts.models import Role
+from accounts.tests.factories import UserFactory
+from sla import selectors, services
+from sla.models import Calendar, ClockEvent, ClockTransition, ClosureDay, Holiday
+from sla.tests.factories import organisation_on_level
+from tickets.services import ticket_create
+
+pytestmark = pytest.mark.django_db
+AMS = ZoneInfo("Europe/Amsterdam")
+
+
+def ams(*args) -> datetime:
+    return datetime(*args, tzinfo=AMS)
+
+
+def register(level="extended", *, at, kind="incident", impact=1, urgency=1, organisation=None):
+    organisation = organisation or organisation_on_level(level)
+    return ticket_create(organisation=organisation, by=None, kind=kind, title="Kan niet inloggen",
+                         impact=impact, urgency=urgency, registered_at=at)
+
+
+def clocks(ticket):
+    return {clock.kind: clock for clock in ticket.clocks.all()}
+
+
+def test_registration_starts_both_clocks_with_deadlines_in_business_time():
+    # Extended, High incident: 2 business hours response, 20 business days (9 h) resolution
+    ticket = register(at=ams(2025, 4, 25, 16, 0))  # Friday 16:00; Saturday 26 April is King's Day
+    response, resolution = clocks(ticket)["response"], clocks(ticket)["resolution"]
+    assert ticket.priority == 1
+    assert response.target_seconds == 2 * 3600
+    assert response.due_at == ams(2025, 4, 28, 9, 0)  # 1 h on Friday, 1 h on Monday from 08:00
+    assert response.at_risk_at == ams(2025, 4, 28, 8, 30)  # 75% of 2 h = 90 min
+    assert resolution.target_seconds == 20 * 9 * 3600
+    assert resolution.state == "running"
+
+
+def test_registration_outside_hours_starts_counting_at_the_next_opening():
+    ticket = register("default", at=ams(2026, 11, 21, 11, 0))  # a Saturday
+    assert clocks(ticket)["response"].due_at == ams(2026, 11, 23, 14, 0)  # Monday 10:00 + 4 h
+
+
+def test_deadline_landing_on_closing_time_stays_at_closing_time():
+    ticket = register("default", at=ams(2026, 11, 23, 12, 0))  # Monday 12:00 + 4 h
+    assert clocks(ticket)["response"].due_at == ams(2026, 11, 23, 16, 0)
+
+
+def test_best_effort_clock_has_no_deadline_but_is_measured():
+    ticket = register("default", at=ams(2026, 11, 23, 10, 0))  # Default incident resolution
+    resolution = clocks(ticket)["resolution"]
+    assert resolution.target_seconds is None and resolution.due_at is None
+    explanation = selectors.clock_explain(resolution, now=ams(2026, 11, 23, 13, 0))
+    assert explanation.counted_seconds == 3 * 3600
+    assert explanation.remaining_seconds is None
+
+
+def test_pause_and_resume_move_the_deadline_by_the_business_time_paused():
+    agent = UserFactory(role=Role.AGENT)
+    ticket = register(at=ams(2026, 11, 23, 9, 0))  # Monday 09:00, due 11:00
+    services.sla_clocks_pause(ticket=ticket, by=agent, reason="Question to the customer",
+                              at=ams(2026, 11, 23, 9, 30))
+    paused = clocks(ticket)["response"]
+    assert paused.state == "paused" and paused.due_at is None and paused.consumed_seconds == 1800
+    services.sla_clocks_resume(ticket=ticket, by=None, reason="Customer answered",
+                               at=ams(2026, 11, 23, 16, 30))  # 7 h of opening time later
+    resumed = clocks(ticket)["response"]
+    assert resumed.state == "running"
+    assert resumed.due_at == ams(2026, 11, 24, 9, 0)  # 1.5 h left: Mon 16:30-17:00, Tue 08:00-09:00
+    assert [e.action for e in ClockEvent.objects.filter(clock=resumed)] == ["start", "pause", "resume"]
+    assert ClockEvent.objects.filter(clock=resumed, action="pause").get().by == agent
+
+
+def test_pausing_twice_is_harmless():
+    ticket = register(at=ams(2026, 11, 23, 9, 0))
+    services.sla_clocks_pause(ticket=ticket, by=None, reason="q", at=ams(2026, 11, 23, 9, 30))
+    assert services.sla_clocks_pause(ticket=ticket, by=None, reason="q", at=ams(2026, 11, 23, 9, 40)) == []
+    assert clocks(ticket)["response"].consumed_seconds == 1800
+
+
+def test_response_in_time_stops_the_clock_without_a_breach():
+    ticket = register(at=ams(2026, 11, 23, 9, 0))
+    services.sla_clock_stop(ticket=ticket, kind="response", by=None, reason="First public reply",
+                            at=ams(2026, 11, 23, 11, 0))  # exactly at the deadline: met
+    response = clocks(ticket)["response"]
+    assert response.state == "stopped" and response.consumed_seconds == 7200
+    assert not ClockTransition.objects.exists()
+
+
+def test_late_response_records_the_breach_once_even_without_a_sweep():
+    ticket = register(at=ams(2026, 11, 23, 9, 0))
+    services.sla_clock_stop(ticket=ticket, kind="response", by=None, reason="reply",
+                            at=ams(2026, 11, 23, 11, 1))
+    assert ClockTransition.objects.get().kind == "breached"
+    services.sla_clock_stop(ticket=ticket, kind="response", by=None, reason="reply",
+                            at=ams(2026, 11, 23, 12, 0))
+    assert ClockTransition.objects.count() == 1
+
+
+def test_priority_change_recomputes_deadlines_from_registration():
+    ticket = register(at=ams(2026, 11, 23, 9, 0), impact=3, urgency=3)  # Low: 8 h
+    assert clocks(ticket)["response"].due_at == ams(2026, 11, 23, 17, 0)
+    ticket.priority = 1
+    ticket.save()
+    services.sla_clocks_recompute(ticket=ticket)
+    assert clocks(ticket)["response"].due_at == ams(2026, 11, 23, 11, 0)
+
+
+def test_ticket_binds_the_policy_version_in_force_at_registration():
+    old = register(at=ams(2023, 2, 28, 9, 0))  # document 000: Extended High 4 h
+    new = register(at=ams(2023, 3, 1, 9, 0))  # document 001: 2 h
+    assert old.policy_version.document == "000" and new.policy_version.document == "001"
+    assert clocks(old)["response"].target_seconds == 4 * 3600
+    assert clocks(new)["response"].target_seconds == 2 * 3600
+
+
+def test_half_business_day_on_extended_change_is_four_and_a_half_hours():
+    ticket = register(kind="change", at=ams(2026, 11, 23, 8, 0))
+    assert clocks(ticket)["response"].due_at == ams(2026, 11, 23, 12, 30)
+
+
+def test_calendar_change_recomputes_open_clocks_in_a_task(django_capture_on_commit_callbacks, settings):
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    from sla_portal.celery import app
+    app.conf.task_always_eager = True
+    try:
+        ticket = register("default", at=ams(2026, 11, 27, 14, 0))  # Friday 14:00, 4 h
+        assert clocks(ticket)["response"].due_at == ams(2026, 11, 30, 12, 0)
+        calendar = Calendar.objects.get(name="Default")
+        with django_capture_on_commit_callbacks(execute=True):
+            ClosureDay.objects.create(calendar=calendar, date="2026-11-30", reason="Company day")
+            services.calendar_changed(calendar=calendar)
+        assert clocks(ticket)["response"].due_at == ams(2026, 12, 1, 12, 0)
+    finally:
+        app.conf.task_always_eager = False
+
+
+def test_switching_off_a_holiday_changes_the_deadline():
+    calendar = Calendar.objects.get(name="Extended")
+    ticket_before = register(at=ams(2026, 12, 24, 16, 0))  # Thursday before Christmas
+    assert clocks(ticket_before)["response"].due_at == ams(2026, 12, 28, 9, 0)
+    Holiday.objects.filter(date="2026-12-25").update(active=False)
+    services.calendar_changed()
+    services.sla_calendar_recompute(calendar_id=calendar.pk)
+    assert clocks(ticket_before)["response"].due_at == ams(2026, 12, 25, 9, 0)
+
+
+def test_explain_lists_intervals_holidays_and_pauses():
+    ticket = register(at=ams(2025, 4, 17, 16, 0))  # Thursday before Good Friday
+    services.sla_clocks_pause(ticket=ticket, by=None, reason="Question", at=ams(2025, 4, 22, 9, 0))
+    explanation = selectors.clock_explain(clocks(ticket)["resolution"], now=ams(2025, 4, 23, 9, 0))
+    segment = explanation.segments[0]
+    assert [str(d) for d in segment.explanation.skipped_dates] == ["2025-04-18", "2025-04-21"]
+    assert explanation.counted_seconds == 3600 + 3600  # Thu 16-17, Tue 08-09
+    assert explanation.pauses[0].reason == "Question" and explanation.pauses[0].end is None
