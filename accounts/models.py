@@ -169,6 +169,13 @@ class NotificationTopic(models.TextChoices):
     DISRUPTION = "disruption", _("Disruptions")
     RELEASE = "release", _("Releases")
     NEWS = "news", _("News")
+    MAINTENANCE = "maintenance", _("Planned maintenance")
+
+
+#: The topics a contact may choose in their notification preferences.
+SUBSCRIBABLE_TOPICS = (NotificationTopic.TICKET_UPDATE, NotificationTopic.DATA_LEAK,
+                       NotificationTopic.DISRUPTION, NotificationTopic.RELEASE, NotificationTopic.NEWS,
+                       NotificationTopic.MAINTENANCE)
 
 
 class Notification(models.Model):
@@ -194,3 +201,19 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.topic} to {self.recipient_id}: {self.subject}"
+
+
+class Subscription(models.Model):
+    """A contact's choice to receive one topic (SPEC §11: data leaks, disruptions, releases,
+    news; and ticket updates). No row: not subscribed."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="subscriptions")
+    topic = models.CharField(max_length=20, choices=NotificationTopic.choices)
+
+    class Meta:
+        verbose_name = _("subscription")
+        verbose_name_plural = _("subscriptions")
+        constraints = [models.UniqueConstraint(fields=["user", "topic"], name="subscription_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.topic}"
