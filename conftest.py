@@ -46,6 +46,7 @@ def make_staff(db):
     def make(role: str = Role.AGENT, *, totp: bool = True):
         user = UserFactory(role=role, is_staff=role in (Role.MANAGER, Role.ADMIN))
         return with_totp(user) if totp else user
+
     return make
 
 

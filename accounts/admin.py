@@ -21,8 +21,9 @@ class UserAdmin(BaseUserAdmin):
         ("Profile", {"fields": ["full_name", "role", "organisation"]}),
         ("Permissions", {"fields": ["is_active", "is_staff", "is_superuser", "groups"]}),
     ]
-    add_fieldsets = [(None, {"fields": ["email", "full_name", "role", "organisation",
-                                        "password1", "password2"]})]
+    add_fieldsets = [
+        (None, {"fields": ["email", "full_name", "role", "organisation", "password1", "password2"]})
+    ]
 
 
 @admin.register(AccountRequest)

@@ -18,9 +18,12 @@ class RequireSecondFactorMiddleware:
 
     def __call__(self, request):
         user = request.user
-        if (user.is_authenticated and user.mfa_required
-                and not request.path.startswith(_OPEN_PREFIXES)
-                and not request.session.get(self.SESSION_KEY)):
+        if (
+            user.is_authenticated
+            and user.mfa_required
+            and not request.path.startswith(_OPEN_PREFIXES)
+            and not request.session.get(self.SESSION_KEY)
+        ):
             if not user_has_totp(user):
                 return redirect("mfa_activate_totp")
             request.session[self.SESSION_KEY] = True

@@ -31,7 +31,8 @@ class Organisation(models.Model):
 
     name = models.CharField(_("name"), max_length=200, unique=True)
     mfa_required = models.BooleanField(
-        _("two-factor authentication required"), default=False,
+        _("two-factor authentication required"),
+        default=False,
         help_text=_("Makes a second factor mandatory for every user of this organisation."),
     )
     created_at = models.DateTimeField(auto_now_add=True)
@@ -70,13 +71,22 @@ class User(AbstractUser):
     last_name = None
     email = models.EmailField(_("e-mail address"), unique=True)
     full_name = models.CharField(_("full name"), max_length=200, blank=True)
-    language = models.CharField(_("language"), max_length=5, choices=settings.LANGUAGES, default="nl",
-                                help_text=_("The language of the e-mails we send you."))
-    role = models.CharField(_("role"), max_length=20, choices=Role.choices,
-                            default=Role.CUSTOMER_USER)
-    organisation = models.ForeignKey(Organisation, verbose_name=_("organisation"),
-                                     on_delete=models.PROTECT, null=True, blank=True,
-                                     related_name="users")
+    language = models.CharField(
+        _("language"),
+        max_length=5,
+        choices=settings.LANGUAGES,
+        default="nl",
+        help_text=_("The language of the e-mails we send you."),
+    )
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.CUSTOMER_USER)
+    organisation = models.ForeignKey(
+        Organisation,
+        verbose_name=_("organisation"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="users",
+    )
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []
@@ -88,8 +98,10 @@ class User(AbstractUser):
         constraints = [
             models.CheckConstraint(
                 name="customer_has_organisation_staff_has_none",
-                condition=(Q(role__in=list(CUSTOMER_ROLES), organisation__isnull=False)
-                           | Q(role__in=list(STAFF_ROLES), organisation__isnull=True)),
+                condition=(
+                    Q(role__in=list(CUSTOMER_ROLES), organisation__isnull=False)
+                    | Q(role__in=list(STAFF_ROLES), organisation__isnull=True)
+                ),
             ),
         ]
 
@@ -135,23 +147,27 @@ class AccountRequest(models.Model):
     full_name = models.CharField(_("full name"), max_length=200)
     organisation_name = models.CharField(_("organisation"), max_length=200)
     message = models.TextField(_("message"), blank=True)
-    status = models.CharField(max_length=10, choices=AccountRequestStatus.choices,
-                              default=AccountRequestStatus.PENDING)
+    status = models.CharField(
+        max_length=10, choices=AccountRequestStatus.choices, default=AccountRequestStatus.PENDING
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     decided_at = models.DateTimeField(null=True, blank=True)
-    decided_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="decided_account_requests")
+    decided_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="decided_account_requests"
+    )
     decision_note = models.TextField(blank=True)
-    user = models.OneToOneField(User, null=True, blank=True, on_delete=models.SET_NULL,
-                                related_name="account_request")
+    user = models.OneToOneField(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="account_request"
+    )
 
     class Meta:
         ordering = ["-created_at"]
         verbose_name = _("account request")
         verbose_name_plural = _("account requests")
         constraints = [
-            models.UniqueConstraint(fields=["email"], condition=Q(status="pending"),
-                                    name="one_pending_request_per_email"),
+            models.UniqueConstraint(
+                fields=["email"], condition=Q(status="pending"), name="one_pending_request_per_email"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -173,9 +189,14 @@ class NotificationTopic(models.TextChoices):
 
 
 #: The topics a contact may choose in their notification preferences.
-SUBSCRIBABLE_TOPICS = (NotificationTopic.TICKET_UPDATE, NotificationTopic.DATA_LEAK,
-                       NotificationTopic.DISRUPTION, NotificationTopic.RELEASE, NotificationTopic.NEWS,
-                       NotificationTopic.MAINTENANCE)
+SUBSCRIBABLE_TOPICS = (
+    NotificationTopic.TICKET_UPDATE,
+    NotificationTopic.DATA_LEAK,
+    NotificationTopic.DISRUPTION,
+    NotificationTopic.RELEASE,
+    NotificationTopic.NEWS,
+    NotificationTopic.MAINTENANCE,
+)
 
 
 class Notification(models.Model):
@@ -196,8 +217,9 @@ class Notification(models.Model):
         ordering = ["-created_at"]
         verbose_name = _("notification")
         verbose_name_plural = _("notifications")
-        indexes = [models.Index(fields=["created_at"], name="notification_unsent",
-                                condition=Q(sent_at__isnull=True))]
+        indexes = [
+            models.Index(fields=["created_at"], name="notification_unsent", condition=Q(sent_at__isnull=True))
+        ]
 
     def __str__(self) -> str:
         return f"{self.topic} to {self.recipient_id}: {self.subject}"
@@ -217,3 +239,23 @@ class Subscription(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.topic}"
+
+
+class ApiToken(models.Model):
+    """A personal API token. Only its SHA-256 is stored; the key is shown once at creation."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(max_length=8, editable=False)  # shown in lists to tell tokens apart
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"

@@ -14,7 +14,9 @@ def role_required(predicate):
             if not predicate(request.user):
                 raise PermissionDenied
             return view(request, *args, **kwargs)
+
         return wrapped
+
     return decorator
 
 

@@ -1,5 +1,8 @@
 """Writes for accounts: every change to users, organisations and account requests."""
 
+import hashlib
+import secrets
+
 from allauth.account.forms import default_token_generator
 from allauth.account.utils import user_pk_to_url_str
 from django.conf import settings
@@ -14,6 +17,7 @@ from django.utils.translation import gettext as _
 from accounts.models import (
     AccountRequest,
     AccountRequestStatus,
+    ApiToken,
     Notification,
     Organisation,
     Role,
@@ -21,18 +25,26 @@ from accounts.models import (
 )
 
 
-def account_request_create(*, email: str, full_name: str, organisation_name: str,
-                           message: str = "") -> AccountRequest:
+def account_request_create(
+    *, email: str, full_name: str, organisation_name: str, message: str = ""
+) -> AccountRequest:
     """A visitor asks for an account; it stays pending until a support manager decides."""
     email = email.strip().lower()
     if User.objects.filter(email__iexact=email).exists():
-        raise ValidationError({"email": _("An account with this e-mail address already exists. "
-                                          "Use 'forgot password' on the login page.")})
+        raise ValidationError(
+            {
+                "email": _(
+                    "An account with this e-mail address already exists. "
+                    "Use 'forgot password' on the login page."
+                )
+            }
+        )
     duplicate_message = _("A request for this e-mail address is already waiting for approval.")
     if AccountRequest.objects.filter(email=email, status=AccountRequestStatus.PENDING).exists():
         raise ValidationError({"email": duplicate_message})
-    request = AccountRequest(email=email, full_name=full_name.strip(),
-                             organisation_name=organisation_name.strip(), message=message)
+    request = AccountRequest(
+        email=email, full_name=full_name.strip(), organisation_name=organisation_name.strip(), message=message
+    )
     request.full_clean(exclude=["decided_by", "user"], validate_constraints=False)
     try:
         with transaction.atomic():
@@ -44,13 +56,15 @@ def account_request_create(*, email: str, full_name: str, organisation_name: str
 
 def _require_pending(request: AccountRequest) -> None:
     if request.status != AccountRequestStatus.PENDING:
-        raise ValidationError(_("This request was already %(status)s.")
-                              % {"status": request.get_status_display().lower()})
+        raise ValidationError(
+            _("This request was already %(status)s.") % {"status": request.get_status_display().lower()}
+        )
 
 
 @transaction.atomic
-def account_request_approve(*, account_request: AccountRequest, by: User,
-                            organisation: Organisation | None = None) -> User:
+def account_request_approve(
+    *, account_request: AccountRequest, by: User, organisation: Organisation | None = None
+) -> User:
     """Create the customer's account (in an existing or a new organisation) and e-mail them
     how to set a password and log in."""
     account_request = AccountRequest.objects.select_for_update().get(pk=account_request.pk)
@@ -60,9 +74,15 @@ def account_request_approve(*, account_request: AccountRequest, by: User,
     if organisation is None:
         organisation, _created = Organisation.objects.get_or_create(
             name__iexact=account_request.organisation_name,
-            defaults={"name": account_request.organisation_name})
-    user = User.objects.create_user(account_request.email, None, full_name=account_request.full_name,
-                                    role=Role.CUSTOMER_USER, organisation=organisation)
+            defaults={"name": account_request.organisation_name},
+        )
+    user = User.objects.create_user(
+        account_request.email,
+        None,
+        full_name=account_request.full_name,
+        role=Role.CUSTOMER_USER,
+        organisation=organisation,
+    )
     account_request.status = AccountRequestStatus.APPROVED
     account_request.decided_by = by
     account_request.decided_at = timezone.now()
@@ -85,22 +105,27 @@ def account_request_reject(*, account_request: AccountRequest, by: User, note: s
 
 def user_password_set_url(*, user: User) -> str:
     key = default_token_generator.make_token(user)
-    path = reverse("account_reset_password_from_key",
-                   kwargs={"uidb36": user_pk_to_url_str(user), "key": key})
+    path = reverse("account_reset_password_from_key", kwargs={"uidb36": user_pk_to_url_str(user), "key": key})
     return settings.SITE_URL.rstrip("/") + path
 
 
 def user_send_welcome(*, user: User) -> None:
     """The e-mail that tells an approved customer how to log in (in both our languages)."""
-    context = {"user": user, "password_url": user_password_set_url(user=user),
-               "login_url": settings.SITE_URL.rstrip("/") + reverse("account_login")}
+    context = {
+        "user": user,
+        "password_url": user_password_set_url(user=user),
+        "login_url": settings.SITE_URL.rstrip("/") + reverse("account_login"),
+    }
     bodies = []
     for language in ("nl", "en"):
         with translation.override(language):
             bodies.append(render_to_string("accounts/email/welcome.txt", context))
-    send_mail(subject="Your SLA Portal account / Uw SLA Portal-account",
-              message="\n\n----\n\n".join(bodies),
-              from_email=settings.DEFAULT_FROM_EMAIL, recipient_list=[user.email])
+    send_mail(
+        subject="Your SLA Portal account / Uw SLA Portal-account",
+        message="\n\n----\n\n".join(bodies),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=[user.email],
+    )
 
 
 # Delivery works through the outbox in batches small enough that one SMTP hiccup costs
@@ -115,18 +140,23 @@ def notification_deliver_pending(*, batch_size: int = NOTIFICATION_BATCH) -> int
     sent, after_pk = 0, 0
     while True:
         with transaction.atomic():
-            batch = list(Notification.objects.select_for_update(skip_locked=True, of=("self",))
-                         .filter(sent_at__isnull=True, attempts__lt=NOTIFICATION_MAX_ATTEMPTS,
-                                 pk__gt=after_pk)
-                         .select_related("recipient").order_by("pk")[:batch_size])
+            batch = list(
+                Notification.objects.select_for_update(skip_locked=True, of=("self",))
+                .filter(sent_at__isnull=True, attempts__lt=NOTIFICATION_MAX_ATTEMPTS, pk__gt=after_pk)
+                .select_related("recipient")
+                .order_by("pk")[:batch_size]
+            )
             if not batch:
                 return sent
             after_pk = batch[-1].pk  # one attempt per row and run: failures wait for the next run
             for notification in batch:
                 try:
-                    send_mail(subject=notification.subject, message=notification.body,
-                              from_email=settings.DEFAULT_FROM_EMAIL,
-                              recipient_list=[notification.recipient.email])
+                    send_mail(
+                        subject=notification.subject,
+                        message=notification.body,
+                        from_email=settings.DEFAULT_FROM_EMAIL,
+                        recipient_list=[notification.recipient.email],
+                    )
                 except Exception as exc:
                     notification.attempts += 1
                     notification.last_error = str(exc)[:500]
@@ -135,3 +165,25 @@ def notification_deliver_pending(*, batch_size: int = NOTIFICATION_BATCH) -> int
                     notification.sent_at = timezone.now()
                     sent += 1
             Notification.objects.bulk_update(batch, ["attempts", "last_error", "sent_at"])
+
+
+def api_token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
+    """A new personal token; returns the row and the key, which is never retrievable again."""
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": _("Give the token a name, so you know later what uses it.")})
+    key = secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(user=user, name=name[:100], prefix=key[:8], key_hash=api_token_hash(key))
+    return token, key
+
+
+def api_token_hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def api_token_revoke(*, user: User, token_id: int) -> None:
+    updated = ApiToken.objects.filter(pk=token_id, user=user, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+    if not updated:
+        raise ValidationError(_("This token does not exist or was already revoked."))

@@ -35,16 +35,17 @@ def account_request_create(request):
                 for error in errors:
                     form.add_error(field if field in form.fields else None, error)
         else:
-            return render(request, "accounts/accountrequest_sent.html",
-                          {"email": form.cleaned_data["email"]})
+            return render(request, "accounts/accountrequest_sent.html", {"email": form.cleaned_data["email"]})
     return render(request, "accounts/accountrequest_form.html", {"form": form})
 
 
 @manager_required
 def account_request_list(request):
-    return render(request, "accounts/accountrequest_list.html",
-                  {"requests": selectors.account_request_list_pending(),
-                   "form": AccountRequestDecisionForm()})
+    return render(
+        request,
+        "accounts/accountrequest_list.html",
+        {"requests": selectors.account_request_list_pending(), "form": AccountRequestDecisionForm()},
+    )
 
 
 @manager_required
@@ -58,13 +59,16 @@ def account_request_decide(request, pk: int):
     try:
         if form.cleaned_data["decision"] == "approve":
             services.account_request_approve(account_request=account_request, by=request.user)
-            messages.success(request, _("Account created for %(email)s; they have been e-mailed "
-                                        "how to log in.") % {"email": account_request.email})
+            messages.success(
+                request,
+                _("Account created for %(email)s; they have been e-mailed how to log in.")
+                % {"email": account_request.email},
+            )
         else:
-            services.account_request_reject(account_request=account_request, by=request.user,
-                                            note=form.cleaned_data["note"])
-            messages.success(request, _("Request of %(email)s rejected.")
-                             % {"email": account_request.email})
+            services.account_request_reject(
+                account_request=account_request, by=request.user, note=form.cleaned_data["note"]
+            )
+            messages.success(request, _("Request of %(email)s rejected.") % {"email": account_request.email})
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     return redirect("accounts:request_list")
@@ -73,6 +77,29 @@ def account_request_decide(request, pk: int):
 @login_required
 def organisation_detail(request, pk: int):
     organisation = get_for_user_or_404(Organisation.objects.all(), request.user, pk=pk)
-    return render(request, "accounts/organisation_detail.html",
-                  {"organisation": organisation,
-                   "members": organisation.users.filter(is_active=True).order_by("full_name")})
+    return render(
+        request,
+        "accounts/organisation_detail.html",
+        {
+            "organisation": organisation,
+            "members": organisation.users.filter(is_active=True).order_by("full_name"),
+        },
+    )
+
+
+@login_required
+def api_token_list(request):
+    """The user's settings page for personal API tokens: a new key is shown once."""
+    new_key = None
+    if request.method == "POST":
+        try:
+            if "revoke" in request.POST:
+                services.api_token_revoke(user=request.user, token_id=int(request.POST["revoke"]))
+                messages.success(request, _("Token revoked."))
+                return redirect("accounts:api_tokens")
+            _token, new_key = services.api_token_create(user=request.user, name=request.POST.get("name", ""))
+        except (ValidationError, ValueError) as exc:
+            messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+    return render(
+        request, "accounts/apitoken_list.html", {"tokens": request.user.api_tokens.all(), "new_key": new_key}
+    )

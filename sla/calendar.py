@@ -8,9 +8,9 @@ Why it is built the way it is
 -----------------------------
 SLA deadlines are recomputed for whole ticket lists (priority changes, dashboards, sweeps),
 so a question must cost microseconds, not a walk over the days in between. The calendar
-therefore lays out its opening intervals once, as absolute UTC instants (epoch seconds,
-plain ``int`` lists), for a horizon of several years, with a parallel list of cumulative
-business seconds. Every question is then one or two binary searches:
+therefore lays out its opening intervals once, as absolute UTC instants (epoch seconds in
+plain lists), for a horizon of several years, with a parallel list of cumulative business
+seconds. Every question is then one or two binary searches:
 
 * ``elapsed(a, b)`` is ``position(b) - position(a)``, where the *position* of an instant is
   the number of business seconds since the start of the horizon;
@@ -132,8 +132,11 @@ class Explanation:
 # of local midnight at lo_date/hi_date: every opening instant in [lo_ts, hi_ts) is in the
 # lists. The whole tuple is replaced in one assignment when the horizon grows, so a
 # question never sees half an extension (and concurrent readers need no lock).
-_State = tuple[list[int], list[int], list[int], list[int], float, float, date, date]
-_EMPTY_STATE: _State = ([], [], [0], [], math.inf, -math.inf, _LAST_DATE, _FIRST_DATE)
+# The lists hold floats although every value is a whole second: a float represents whole
+# numbers exactly up to 2**53, and `dt.timestamp()` is a float, so bisect compares float
+# with float - comparing a float with ints made add() ~20% slower (measured 520k vs 640k/s).
+_State = tuple[list[float], list[float], list[float], list[float], float, float, date, date]
+_EMPTY_STATE: _State = ([], [], [0.0], [], math.inf, -math.inf, _LAST_DATE, _FIRST_DATE)
 
 
 class BusinessCalendar:
@@ -405,8 +408,8 @@ class BusinessCalendar:
                 + list(zip(starts, ends, strict=True))
                 + self._intervals_for(old_hi, hi_date)
             )
-        new_starts: list[int] = []
-        new_ends: list[int] = []
+        new_starts: list[float] = []
+        new_ends: list[float] = []
         for s, e in raw:
             if e <= s:
                 continue  # a range that fell wholly into a DST gap
@@ -417,7 +420,7 @@ class BusinessCalendar:
             new_starts.append(s)
             new_ends.append(e)
         durations = [e - s for s, e in zip(new_starts, new_ends, strict=True)]
-        cum = list(accumulate(durations, initial=0))
+        cum = list(accumulate(durations, initial=0.0))
         self._state = (
             new_starts,
             new_ends,
@@ -429,10 +432,10 @@ class BusinessCalendar:
             hi_date,
         )
 
-    def _intervals_for(self, lo_date: date, hi_date: date) -> list[tuple[int, int]]:
+    def _intervals_for(self, lo_date: date, hi_date: date) -> list[tuple[float, float]]:
         """Opening intervals (UTC epoch seconds) of the local dates ``[lo_date, hi_date)``."""
         tz, weekly, closed = self._tz, self._weekly_times, self._closed
-        out: list[tuple[int, int]] = []
+        out: list[tuple[float, float]] = []
         d = lo_date
         one_day = timedelta(days=1)
         while d < hi_date:
@@ -442,8 +445,8 @@ class BusinessCalendar:
                     # fold=0 (the default) resolves DST gaps/overlaps; see the class docstring.
                     out.append(
                         (
-                            int(datetime.combine(d, start, tzinfo=tz).timestamp()),
-                            int(datetime.combine(d, end, tzinfo=tz).timestamp()),
+                            datetime.combine(d, start, tzinfo=tz).timestamp(),
+                            datetime.combine(d, end, tzinfo=tz).timestamp(),
                         )
                     )
             d += one_day

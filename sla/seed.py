@@ -13,12 +13,30 @@ CALENDARS = {
 }
 
 SERVICE_LEVELS = [
-    {"code": "default", "name": "Default", "calendar": "Default", "reports_per_year": 0,
-     "own_consultant": False, "consultant_lead_days": 21, "max_coordinators": 2,
-     "channel_portal": True, "channel_mail": False, "channel_phone": False},
-    {"code": "extended", "name": "Extended", "calendar": "Extended", "reports_per_year": 4,
-     "own_consultant": True, "consultant_lead_days": 7, "max_coordinators": 4,
-     "channel_portal": True, "channel_mail": True, "channel_phone": True},
+    {
+        "code": "default",
+        "name": "Default",
+        "calendar": "Default",
+        "reports_per_year": 0,
+        "own_consultant": False,
+        "consultant_lead_days": 21,
+        "max_coordinators": 2,
+        "channel_portal": True,
+        "channel_mail": False,
+        "channel_phone": False,
+    },
+    {
+        "code": "extended",
+        "name": "Extended",
+        "calendar": "Extended",
+        "reports_per_year": 4,
+        "own_consultant": True,
+        "consultant_lead_days": 7,
+        "max_coordinators": 4,
+        "channel_portal": True,
+        "channel_mail": True,
+        "channel_phone": True,
+    },
 ]
 
 
@@ -55,7 +73,8 @@ def _policy(incident_response, incident_resolution, change_response):
 
 POLICY_VERSIONS = [
     {
-        "document": "000", "effective_from": date(2000, 1, 1),
+        "document": "000",
+        "effective_from": date(2000, 1, 1),
         "name": "Praktische Ondersteuningsrichtlijnen & DNO (SLA) - earlier version",
         "notes": "Undated; in force before document 001.",
         "targets": _policy(
@@ -65,7 +84,8 @@ POLICY_VERSIONS = [
         ),
     },
     {
-        "document": "001", "effective_from": date(2023, 3, 1),
+        "document": "001",
+        "effective_from": date(2023, 3, 1),
         "name": "Praktische Ondersteuningsrichtlijnen & DNO (SLA)",
         "notes": "Valid from 2023-03-01.",
         "targets": _policy(

@@ -40,8 +40,10 @@ def calendar_closed_dates(calendar: Calendar) -> set[date]:
         closed.add(day)
     if calendar.liberation_day == LiberationDay.EVERY_YEAR:
         this_year = timezone.localdate().year
-        closed.update(date(year, 5, 5) for year in range(this_year - _LIBERATION_YEARS_AROUND,
-                                                         this_year + _LIBERATION_YEARS_AROUND))
+        closed.update(
+            date(year, 5, 5)
+            for year in range(this_year - _LIBERATION_YEARS_AROUND, this_year + _LIBERATION_YEARS_AROUND)
+        )
     closed.update(ClosureDay.objects.filter(calendar=calendar).values_list("date", flat=True))
     return closed
 
@@ -50,8 +52,9 @@ def business_calendar_build(calendar: Calendar) -> BusinessCalendar:
     weekly: dict[int, list] = {}
     for hours in calendar.opening_hours.all():
         weekly.setdefault(hours.weekday, []).append((hours.opens, hours.closes))
-    return BusinessCalendar(tz=calendar.timezone, weekly_hours=weekly,
-                            closed_dates=calendar_closed_dates(calendar))
+    return BusinessCalendar(
+        tz=calendar.timezone, weekly_hours=weekly, closed_dates=calendar_closed_dates(calendar)
+    )
 
 
 def business_calendar(calendar: Calendar | int) -> BusinessCalendar:
@@ -73,20 +76,29 @@ def priority_for(*, impact: int, urgency: int) -> int:
 
 
 def contract_in_force(*, organisation_id: int, on: date) -> Contract | None:
-    return (Contract.objects.select_related("service_level__calendar")
-            .filter(organisation_id=organisation_id, valid_from__lte=on)
-            .exclude(valid_until__lt=on).order_by("-valid_from").first())
+    return (
+        Contract.objects.select_related("service_level__calendar")
+        .filter(organisation_id=organisation_id, valid_from__lte=on)
+        .exclude(valid_until__lt=on)
+        .order_by("-valid_from")
+        .first()
+    )
 
 
 def policy_version_in_force(*, on: date) -> PolicyVersion | None:
     return PolicyVersion.objects.filter(effective_from__lte=on).order_by("-effective_from").first()
 
 
-def targets_for(*, policy_version_id: int, service_level_id: int, ticket_kind: str,
-                priority: int) -> dict[str, Target]:
+def targets_for(
+    *, policy_version_id: int, service_level_id: int, ticket_kind: str, priority: int
+) -> dict[str, Target]:
     """The response and resolution targets of one cell, keyed by clock kind."""
-    rows = Target.objects.filter(policy_version_id=policy_version_id, service_level_id=service_level_id,
-                                 ticket_kind=ticket_kind, priority=priority)
+    rows = Target.objects.filter(
+        policy_version_id=policy_version_id,
+        service_level_id=service_level_id,
+        ticket_kind=ticket_kind,
+        priority=priority,
+    )
     return {row.clock: row for row in rows}
 
 
@@ -147,9 +159,14 @@ def clock_explain(clock, *, now: datetime | None = None) -> ClockExplanation:
         pauses.append(Pause(paused_since, None, pause_reason))
     counted = int(sum(segment.explanation.total_seconds for segment in segments))
     remaining = None if clock.target_seconds is None else clock.target_seconds - counted
-    return ClockExplanation(segments=segments, pauses=pauses, counted_seconds=counted,
-                            target_seconds=clock.target_seconds, due_at=clock.due_at,
-                            remaining_seconds=remaining)
+    return ClockExplanation(
+        segments=segments,
+        pauses=pauses,
+        counted_seconds=counted,
+        target_seconds=clock.target_seconds,
+        due_at=clock.due_at,
+        remaining_seconds=remaining,
+    )
 
 
 def business_seconds_left(clock, *, now: datetime | None = None) -> int | None:
@@ -161,4 +178,3 @@ def business_seconds_left(clock, *, now: datetime | None = None) -> int | None:
         until = max(now or timezone.now(), clock.segment_started_at)
         consumed += int(business_calendar(clock.calendar).elapsed(clock.segment_started_at, until))
     return clock.target_seconds - consumed
-

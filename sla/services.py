@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -69,8 +69,16 @@ def _clock_apply(clock: Clock, derived: Derived, calendar: BusinessCalendar, at_
         clock.at_risk_at = calendar.add(derived.segment_started_at, max(risk_left, 0))
 
 
-CLOCK_DERIVED_FIELDS = ["state", "consumed_seconds", "segment_started_at", "stopped_at", "due_at",
-                        "at_risk_at", "target_seconds", "calendar"]
+CLOCK_DERIVED_FIELDS = [
+    "state",
+    "consumed_seconds",
+    "segment_started_at",
+    "stopped_at",
+    "due_at",
+    "at_risk_at",
+    "target_seconds",
+    "calendar",
+]
 
 
 def _clock_recompute(clock: Clock, *, level: ServiceLevel) -> None:
@@ -84,24 +92,37 @@ def sla_clocks_start(*, ticket, by: User | None) -> list[Clock]:
     level = ticket.service_level
     calendar_row = level.calendar
     calendar = business_calendar(calendar_row)
-    targets = targets_for(policy_version_id=ticket.policy_version_id, service_level_id=level.pk,
-                          ticket_kind=ticket.kind, priority=ticket.priority)
+    targets = targets_for(
+        policy_version_id=ticket.policy_version_id,
+        service_level_id=level.pk,
+        ticket_kind=ticket.kind,
+        priority=ticket.priority,
+    )
     clocks = []
     for kind in ClockKind:
         target = targets.get(kind)
         clock = Clock.objects.create(
-            ticket=ticket, kind=kind, calendar=calendar_row,
-            target_seconds=target.seconds(day_seconds=calendar.day_seconds) if target else None)
-        event = ClockEvent.objects.create(clock=clock, action=ClockAction.START, at=ticket.registered_at,
-                                          by=by, reason=_("Ticket registered"))
+            ticket=ticket,
+            kind=kind,
+            calendar=calendar_row,
+            target_seconds=target.seconds(day_seconds=calendar.day_seconds) if target else None,
+        )
+        event = ClockEvent.objects.create(
+            clock=clock,
+            action=ClockAction.START,
+            at=ticket.registered_at,
+            by=by,
+            reason=_("Ticket registered"),
+        )
         _clock_apply(clock, clock_replay([event], calendar), calendar, level.at_risk_percent)
         clock.save()
         clocks.append(clock)
     return clocks
 
 
-def _clocks_act(*, ticket, kinds, allowed_from: set[str], action: str, at: datetime | None,
-                by: User | None, reason: str) -> list[Clock]:
+def _clocks_act(
+    *, ticket, kinds, allowed_from: set[str], action: str, at: datetime | None, by: User | None, reason: str
+) -> list[Clock]:
     at = at or timezone.now()
     level = ticket.service_level
     changed = []
@@ -120,40 +141,74 @@ def _clocks_act(*, ticket, kinds, allowed_from: set[str], action: str, at: datet
 @transaction.atomic
 def sla_clocks_pause(*, ticket, by: User | None, reason: str, at: datetime | None = None) -> list[Clock]:
     """The ticket waits for the customer: the running clocks stop counting."""
-    return _clocks_act(ticket=ticket, kinds=list(ClockKind), allowed_from={ClockState.RUNNING},
-                       action=ClockAction.PAUSE, at=at, by=by, reason=reason)
+    return _clocks_act(
+        ticket=ticket,
+        kinds=list(ClockKind),
+        allowed_from={ClockState.RUNNING},
+        action=ClockAction.PAUSE,
+        at=at,
+        by=by,
+        reason=reason,
+    )
 
 
 @transaction.atomic
 def sla_clocks_resume(*, ticket, by: User | None, reason: str, at: datetime | None = None) -> list[Clock]:
     """The customer answered: paused clocks count again, their deadlines move on."""
-    return _clocks_act(ticket=ticket, kinds=list(ClockKind), allowed_from={ClockState.PAUSED},
-                       action=ClockAction.RESUME, at=at, by=by, reason=reason)
+    return _clocks_act(
+        ticket=ticket,
+        kinds=list(ClockKind),
+        allowed_from={ClockState.PAUSED},
+        action=ClockAction.RESUME,
+        at=at,
+        by=by,
+        reason=reason,
+    )
 
 
 @transaction.atomic
-def sla_clock_stop(*, ticket, kind: str, by: User | None, reason: str,
-                   at: datetime | None = None) -> list[Clock]:
+def sla_clock_stop(
+    *, ticket, kind: str, by: User | None, reason: str, at: datetime | None = None
+) -> list[Clock]:
     """The first public response stops the response clock; resolution stops the other."""
-    return _clocks_act(ticket=ticket, kinds=[kind], allowed_from={ClockState.RUNNING, ClockState.PAUSED},
-                       action=ClockAction.STOP, at=at, by=by, reason=reason)
+    return _clocks_act(
+        ticket=ticket,
+        kinds=[kind],
+        allowed_from={ClockState.RUNNING, ClockState.PAUSED},
+        action=ClockAction.STOP,
+        at=at,
+        by=by,
+        reason=reason,
+    )
 
 
 @transaction.atomic
-def sla_clock_restart(*, ticket, kind: str, by: User | None, reason: str,
-                      at: datetime | None = None) -> list[Clock]:
+def sla_clock_restart(
+    *, ticket, kind: str, by: User | None, reason: str, at: datetime | None = None
+) -> list[Clock]:
     """A reopened ticket: the resolution clock counts on from where it stopped."""
-    return _clocks_act(ticket=ticket, kinds=[kind], allowed_from={ClockState.STOPPED},
-                       action=ClockAction.RESUME, at=at, by=by, reason=reason)
+    return _clocks_act(
+        ticket=ticket,
+        kinds=[kind],
+        allowed_from={ClockState.STOPPED},
+        action=ClockAction.RESUME,
+        at=at,
+        by=by,
+        reason=reason,
+    )
 
 
 def _record_breach_if_late(clock: Clock) -> None:
     """A clock stopped after its target used up is a breach, even if no sweep saw it run late."""
-    if (clock.target_seconds is None or clock.breach_recorded
-            or clock.consumed_seconds <= clock.target_seconds):
+    if (
+        clock.target_seconds is None
+        or clock.breach_recorded
+        or clock.consumed_seconds <= clock.target_seconds
+    ):
         return
     ClockTransition.objects.get_or_create(
-        clock=clock, kind=TransitionKind.BREACHED, defaults={"crossed_at": clock.stopped_at})
+        clock=clock, kind=TransitionKind.BREACHED, defaults={"crossed_at": clock.stopped_at}
+    )
     clock.breach_recorded = True
 
 
@@ -163,8 +218,12 @@ def sla_clocks_recompute(*, ticket) -> list[Clock]:
     registration by replaying the events (SPEC: priority changes count from registration)."""
     level = ticket.service_level
     calendar = business_calendar(level.calendar)
-    targets = targets_for(policy_version_id=ticket.policy_version_id, service_level_id=level.pk,
-                          ticket_kind=ticket.kind, priority=ticket.priority)
+    targets = targets_for(
+        policy_version_id=ticket.policy_version_id,
+        service_level_id=level.pk,
+        ticket_kind=ticket.kind,
+        priority=ticket.priority,
+    )
     clocks = list(Clock.objects.select_for_update().filter(ticket=ticket))
     for clock in clocks:
         target = targets.get(clock.kind)
@@ -195,18 +254,25 @@ def sla_calendar_recompute(*, calendar_id: int, batch_size: int = RECOMPUTE_BATC
     done, after_pk = 0, 0
     while True:
         with transaction.atomic():
-            clocks = list(Clock.objects.select_for_update(of=("self",))
-                          .filter(calendar_id=calendar_id, pk__gt=after_pk)
-                          .exclude(state=ClockState.STOPPED)
-                          .select_related("calendar", "ticket__service_level")
-                          .prefetch_related("events").order_by("pk")[:batch_size])
+            clocks = list(
+                Clock.objects.select_for_update(of=("self",))
+                .filter(calendar_id=calendar_id, pk__gt=after_pk)
+                .exclude(state=ClockState.STOPPED)
+                .select_related("calendar", "ticket__service_level")
+                .prefetch_related("events")
+                .order_by("pk")[:batch_size]
+            )
             if not clocks:
                 return done
             calendar = business_calendar(clocks[0].calendar)
             for clock in clocks:
                 events = sorted(clock.events.all(), key=lambda e: (e.at, e.pk))
-                _clock_apply(clock, clock_replay(events, calendar), calendar,
-                             clock.ticket.service_level.at_risk_percent)
+                _clock_apply(
+                    clock,
+                    clock_replay(events, calendar),
+                    calendar,
+                    clock.ticket.service_level.at_risk_percent,
+                )
             Clock.objects.bulk_update(clocks, CLOCK_DERIVED_FIELDS)
             after_pk = clocks[-1].pk
             done += len(clocks)
@@ -225,6 +291,26 @@ class SweepResult:
     breached: int = 0
 
 
+# The instant each transition watches and the flag that says it was recorded.
+SWEEP_FIELDS = {
+    TransitionKind.AT_RISK: ("at_risk_at", "at_risk_recorded"),
+    TransitionKind.BREACHED: ("due_at", "breach_recorded"),
+}
+
+
+def sla_sweep_candidates(*, kind: str, now: datetime, batch_size: int = SWEEP_BATCH) -> QuerySet[Clock]:
+    """The next batch of running clocks that crossed ``kind``'s instant unrecorded, locked with
+    SKIP LOCKED. Its filter is the condition of the partial index the range scan reads
+    (bench/sweep.py prints its plan)."""
+    instant, flag = SWEEP_FIELDS[kind]
+    return (
+        Clock.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(state=ClockState.RUNNING, **{flag: False, f"{instant}__lte": now})
+        .select_related("ticket")
+        .order_by(instant)[:batch_size]
+    )
+
+
 def sla_sweep(*, now: datetime | None = None, batch_size: int = SWEEP_BATCH) -> SweepResult:
     """Record every running clock that crossed its at-risk instant or its deadline, once.
 
@@ -234,18 +320,19 @@ def sla_sweep(*, now: datetime | None = None, batch_size: int = SWEEP_BATCH) -> 
     (clock, kind) is the last guard; a killed sweep rolls back and the next one redoes it."""
     now = now or timezone.now()
     result = SweepResult()
-    for kind, instant, flag in ((TransitionKind.AT_RISK, "at_risk_at", "at_risk_recorded"),
-                                (TransitionKind.BREACHED, "due_at", "breach_recorded")):
+    for kind, (instant, flag) in SWEEP_FIELDS.items():
         while True:
             with transaction.atomic():
-                clocks = list(Clock.objects.select_for_update(skip_locked=True, of=("self",))
-                              .filter(state=ClockState.RUNNING, **{flag: False, f"{instant}__lte": now})
-                              .select_related("ticket").order_by(instant)[:batch_size])
+                clocks = list(sla_sweep_candidates(kind=kind, now=now, batch_size=batch_size))
                 if not clocks:
                     break
                 ClockTransition.objects.bulk_create(
-                    [ClockTransition(clock=clock, kind=kind, crossed_at=getattr(clock, instant))
-                     for clock in clocks], ignore_conflicts=True)
+                    [
+                        ClockTransition(clock=clock, kind=kind, crossed_at=getattr(clock, instant))
+                        for clock in clocks
+                    ],
+                    ignore_conflicts=True,
+                )
                 Clock.objects.filter(pk__in=[clock.pk for clock in clocks]).update(**{flag: True})
                 _notify_transitions(kind, clocks)
             setattr(result, kind, getattr(result, kind) + len(clocks))
@@ -273,8 +360,11 @@ def _notify_transitions(kind: str, clocks: list[Clock]) -> None:
             if clock.ticket.assignee_id:
                 per_recipient[clock.ticket.assignee_id].append(clock)
     else:
-        coordinators = User.objects.filter(role=Role.COORDINATOR, is_active=True,
-                                           organisation_id__in={c.ticket.organisation_id for c in clocks})
+        coordinators = User.objects.filter(
+            role=Role.COORDINATOR,
+            is_active=True,
+            organisation_id__in={c.ticket.organisation_id for c in clocks},
+        )
         by_organisation: dict[int, list[User]] = defaultdict(list)
         for user in coordinators:
             by_organisation[user.organisation_id].append(user)
@@ -284,7 +374,8 @@ def _notify_transitions(kind: str, clocks: list[Clock]) -> None:
                 per_recipient[user.pk].append(clock)
     topic = NotificationTopic.SLA_AT_RISK if kind == TransitionKind.AT_RISK else NotificationTopic.SLA_BREACH
     Notification.objects.bulk_create(
-        [_digest(recipients[pk], topic, items) for pk, items in per_recipient.items()])
+        [_digest(recipients[pk], topic, items) for pk, items in per_recipient.items()]
+    )
 
 
 def _digest(recipient: User, topic: str, clocks: list[Clock]) -> Notification:
@@ -293,11 +384,16 @@ def _digest(recipient: User, topic: str, clocks: list[Clock]) -> Notification:
             subject = _("SLA at risk: %(count)d ticket(s)") % {"count": len(clocks)}
         else:
             subject = _("SLA breached: %(count)d ticket(s)") % {"count": len(clocks)}
-        lines = [_("%(reference)s %(title)s - %(clock)s due %(due)s") % {
-            "reference": clock.ticket.reference, "title": clock.ticket.title,
-            "clock": ClockKind(clock.kind).label,
-            "due": timezone.localtime(clock.due_at).strftime("%Y-%m-%d %H:%M")}
-            for clock in clocks]
+        lines = [
+            _("%(reference)s %(title)s - %(clock)s due %(due)s")
+            % {
+                "reference": clock.ticket.reference,
+                "title": clock.ticket.title,
+                "clock": ClockKind(clock.kind).label,
+                "due": timezone.localtime(clock.due_at).strftime("%Y-%m-%d %H:%M"),
+            }
+            for clock in clocks
+        ]
     return Notification(recipient=recipient, topic=topic, subject=subject, body="\n".join(lines))
 
 
@@ -308,5 +404,8 @@ def contract_ensure_for_demo(*, organisations: dict[str, Organisation]) -> None:
     """Demo organisations get a contract on the level of the same code, if they have none."""
     for code, organisation in organisations.items():
         if not organisation.contracts.exists():
-            Contract.objects.create(organisation=organisation, valid_from=date(2023, 1, 1),
-                                    service_level=ServiceLevel.objects.get(code=code))
+            Contract.objects.create(
+                organisation=organisation,
+                valid_from=date(2023, 1, 1),
+                service_level=ServiceLevel.objects.get(code=code),
+            )

@@ -35,7 +35,12 @@ def healthz(request):
     heartbeat_ok = age is not None and age <= settings.HEARTBEAT_MAX_AGE_SECONDS
     healthy = database and broker and heartbeat_ok
     return JsonResponse(
-        {"status": "ok" if healthy else "unhealthy", "database": database, "broker": broker,
-         "heartbeat_age_seconds": age, "heartbeat_ok": heartbeat_ok},
+        {
+            "status": "ok" if healthy else "unhealthy",
+            "database": database,
+            "broker": broker,
+            "heartbeat_age_seconds": age,
+            "heartbeat_ok": heartbeat_ok,
+        },
         status=200 if healthy else 503,
     )

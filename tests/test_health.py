@@ -24,8 +24,10 @@ def test_healthz_is_unhealthy_without_a_heartbeat(client):
 
 
 def test_healthz_is_unhealthy_with_a_stale_heartbeat(client, settings):
-    Heartbeat.objects.create(name="worker", beat_at=timezone.now() - timezone.timedelta(
-        seconds=settings.HEARTBEAT_MAX_AGE_SECONDS + 1))
+    Heartbeat.objects.create(
+        name="worker",
+        beat_at=timezone.now() - timezone.timedelta(seconds=settings.HEARTBEAT_MAX_AGE_SECONDS + 1),
+    )
     assert client.get("/healthz").status_code == 503
 
 

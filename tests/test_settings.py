@@ -41,8 +41,9 @@ def test_time_zone_languages_and_user_model():
 def _run_manage(*args, env_overrides):
     env = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "SECRET_KEY")}
     env.update(env_overrides)
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 PRODUCTION_ENV = {
@@ -69,18 +70,32 @@ def test_production_refuses_to_start_without_a_secret_key():
 
 
 def test_database_and_broker_come_from_the_environment():
-    code = ("from django.conf import settings as s; "
-            "print(s.DATABASES['default']['ENGINE'], s.CELERY_BROKER_URL, s.CACHES['default']['BACKEND'])")
-    result = _run_manage("shell", "--no-imports", "-c", code, env_overrides={**PRODUCTION_ENV, "REDIS_URL": "redis://h:6379/1"})
-    assert result.stdout.split() == ["django.db.backends.postgresql", "redis://h:6379/1",
-                                     "django.core.cache.backends.redis.RedisCache"]
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL")}
-    result = subprocess.run([sys.executable, "manage.py", "shell", "--no-imports", "-c", code],
-                            cwd=ROOT, env={**env, "DEBUG": "1"}, capture_output=True, text=True,
-                            timeout=120)
-    assert result.stdout.split() == ["django.db.backends.sqlite3", "filesystem://",
-                                     "django.core.cache.backends.filebased.FileBasedCache"]
+    code = (
+        "from django.conf import settings as s; "
+        "print(s.DATABASES['default']['ENGINE'], s.CELERY_BROKER_URL, s.CACHES['default']['BACKEND'])"
+    )
+    result = _run_manage(
+        "shell", "--no-imports", "-c", code, env_overrides={**PRODUCTION_ENV, "REDIS_URL": "redis://h:6379/1"}
+    )
+    assert result.stdout.split() == [
+        "django.db.backends.postgresql",
+        "redis://h:6379/1",
+        "django.core.cache.backends.redis.RedisCache",
+    ]
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL")}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "--no-imports", "-c", code],
+        cwd=ROOT,
+        env={**env, "DEBUG": "1"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.stdout.split() == [
+        "django.db.backends.sqlite3",
+        "filesystem://",
+        "django.core.cache.backends.filebased.FileBasedCache",
+    ]
 
 
 def test_docker_compose_names_the_production_services():

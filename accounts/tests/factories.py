@@ -22,7 +22,8 @@ class UserFactory(factory.django.DjangoModelFactory):
     full_name = factory.Sequence(lambda n: f"User {n}")
     role = Role.CUSTOMER_USER
     organisation = factory.LazyAttribute(
-        lambda o: OrganisationFactory() if o.role in (Role.CUSTOMER_USER, Role.COORDINATOR) else None)
+        lambda o: OrganisationFactory() if o.role in (Role.CUSTOMER_USER, Role.COORDINATOR) else None
+    )
     password = factory.django.Password(PASSWORD)
 
 

@@ -12,8 +12,12 @@ pytestmark = pytest.mark.django_db
 
 
 def _request_account(client, **overrides):
-    data = {"full_name": "Ria Klant", "email": "ria@klant.example",
-            "organisation_name": "Klant BV", "message": "Ik ben de nieuwe applicatiebeheerder."}
+    data = {
+        "full_name": "Ria Klant",
+        "email": "ria@klant.example",
+        "organisation_name": "Klant BV",
+        "message": "Ik ben de nieuwe applicatiebeheerder.",
+    }
     data.update(overrides)
     return client.post("/request-account/", data)
 
@@ -29,8 +33,9 @@ def test_account_request_approval_and_first_login(client, manager_client, django
 
     # when a support manager approves it
     with django_capture_on_commit_callbacks(execute=True):
-        response = manager_client.post(f"/account-requests/{account_request.pk}/decide/",
-                                       {"decision": "approve"})
+        response = manager_client.post(
+            f"/account-requests/{account_request.pk}/decide/", {"decision": "approve"}
+        )
     assert response.status_code == 302
 
     # then the customer exists in a new organisation and was e-mailed a password link
@@ -47,20 +52,23 @@ def test_account_request_approval_and_first_login(client, manager_client, django
     path = link.split("8000", 1)[1]
     response = client.get(path)
     assert response.status_code == 302  # allauth moves the key into the session
-    response = client.post(response["Location"], {"password1": "a-Long-new-passw0rd",
-                                                   "password2": "a-Long-new-passw0rd"})
+    response = client.post(
+        response["Location"], {"password1": "a-Long-new-passw0rd", "password2": "a-Long-new-passw0rd"}
+    )
     assert response.status_code == 302
     client.logout()
-    response = client.post("/accounts/login/", {"login": "ria@klant.example",
-                                                "password": "a-Long-new-passw0rd"})
+    response = client.post(
+        "/accounts/login/", {"login": "ria@klant.example", "password": "a-Long-new-passw0rd"}
+    )
     assert response.status_code == 302
     assert client.get("/").url == "/portal/"
 
 
 def test_approval_joins_an_existing_organisation_by_name(manager):
     existing = OrganisationFactory(name="Klant BV")
-    request = services.account_request_create(email="a@b.example", full_name="A",
-                                              organisation_name="klant bv")
+    request = services.account_request_create(
+        email="a@b.example", full_name="A", organisation_name="klant bv"
+    )
     user = services.account_request_approve(account_request=request, by=manager)
     assert user.organisation == existing
     assert Organisation.objects.count() == 1
@@ -81,8 +89,9 @@ def test_request_for_an_existing_account_is_refused(client):
     assert AccountRequest.objects.count() == 0
 
 
-@pytest.mark.parametrize("field,value", [("email", "not-an-email"), ("full_name", ""),
-                                         ("organisation_name", "")])
+@pytest.mark.parametrize(
+    "field,value", [("email", "not-an-email"), ("full_name", ""), ("organisation_name", "")]
+)
 def test_invalid_account_request_shows_the_field_error_and_saves_nothing(client, field, value):
     response = _request_account(client, **{field: value})
     assert response.status_code == 200
@@ -91,8 +100,7 @@ def test_invalid_account_request_shows_the_field_error_and_saves_nothing(client,
 
 
 def test_a_decided_request_cannot_be_decided_again(manager):
-    request = services.account_request_create(email="a@b.example", full_name="A",
-                                              organisation_name="X")
+    request = services.account_request_create(email="a@b.example", full_name="A", organisation_name="X")
     services.account_request_reject(account_request=request, by=manager, note="unknown")
     with pytest.raises(ValidationError, match="already rejected"):
         services.account_request_approve(account_request=request, by=manager)
@@ -100,17 +108,19 @@ def test_a_decided_request_cannot_be_decided_again(manager):
 
 
 def test_only_managers_see_and_decide_account_requests(agent_client):
-    request = services.account_request_create(email="a@b.example", full_name="A",
-                                              organisation_name="X")
+    request = services.account_request_create(email="a@b.example", full_name="A", organisation_name="X")
     assert agent_client.get("/account-requests/").status_code == 403
-    assert agent_client.post(f"/account-requests/{request.pk}/decide/",
-                             {"decision": "approve"}).status_code == 403
+    assert (
+        agent_client.post(f"/account-requests/{request.pk}/decide/", {"decision": "approve"}).status_code
+        == 403
+    )
     request.refresh_from_db()
     assert request.status == AccountRequestStatus.PENDING
 
 
 def test_signup_is_closed(client):
-    response = client.post("/accounts/signup/", {"email": "x@y.example", "password1": "x" * 20,
-                                                 "password2": "x" * 20})
+    response = client.post(
+        "/accounts/signup/", {"email": "x@y.example", "password1": "x" * 20, "password2": "x" * 20}
+    )
     assert not User.objects.filter(email="x@y.example").exists()
     assert response.status_code == 200

@@ -45,8 +45,7 @@ def test_customers_need_no_second_factor_unless_their_organisation_demands_it(cl
     client.force_login(relaxed)
     assert client.get("/portal/").status_code == 200
 
-    strict = UserFactory(role=Role.CUSTOMER_USER,
-                         organisation=OrganisationFactory(mfa_required=True))
+    strict = UserFactory(role=Role.CUSTOMER_USER, organisation=OrganisationFactory(mfa_required=True))
     client.force_login(strict)
     assert client.get("/portal/")["Location"] == reverse("mfa_activate_totp")
     with_totp(strict)
@@ -72,9 +71,17 @@ def test_short_passwords_are_refused(client):
         validate_password("Sh0rt-pass!")
 
 
-@pytest.mark.parametrize("role,landing", [(Role.CUSTOMER_USER, "/portal/"), (Role.COORDINATOR, "/portal/"),
-                                          (Role.AGENT, "/desk/"), (Role.CONSULTANT, "/desk/consultancy/"),
-                                          (Role.MANAGER, "/manager/"), (Role.ADMIN, "/manager/")])
+@pytest.mark.parametrize(
+    "role,landing",
+    [
+        (Role.CUSTOMER_USER, "/portal/"),
+        (Role.COORDINATOR, "/portal/"),
+        (Role.AGENT, "/desk/"),
+        (Role.CONSULTANT, "/desk/consultancy/"),
+        (Role.MANAGER, "/manager/"),
+        (Role.ADMIN, "/manager/"),
+    ],
+)
 def test_each_role_lands_on_its_own_page(client, make_staff, role, landing):
     user = UserFactory(role=role) if role in (Role.CUSTOMER_USER, Role.COORDINATOR) else make_staff(role)
     login_with_second_factor(client, user)

@@ -38,8 +38,10 @@ def test_every_customer_facing_route_with_an_id_is_covered_by_a_tenancy_test():
     covered = {"organisations/<int:pk>/"}
     staff_only_prefixes = ("admin/", "account-requests/", "desk/", "manager/", "accounts/", "api/")
     customer_routes_with_ids = {
-        route for route in _routes()
-        if "<" in route and not route.startswith(staff_only_prefixes)
+        route
+        for route in _routes()
+        if "<" in route
+        and not route.startswith(staff_only_prefixes)
         and not route.startswith("portal/")  # the tickets app's own tenancy test covers these
     }
     assert customer_routes_with_ids <= covered, customer_routes_with_ids - covered

@@ -39,7 +39,12 @@ class NaiveCalendar:
         if local.date() in self.closed_dates:
             return False
         wall = local.time()
-        return any(start <= wall < end for start, end in self.weekly_hours.get(local.weekday(), ()))
+        # A loop rather than any(genexpr): this line runs ~10M times in the differential tests
+        # and the generator made the whole reference ~50% slower (measured 3.6 s vs 2.4 s).
+        for start, end in self.weekly_hours.get(local.weekday(), ()):  # noqa: SIM110
+            if start <= wall < end:
+                return True
+        return False
 
     def add(self, start: datetime, minutes: int) -> datetime:
         """``start`` plus ``minutes`` business minutes; ``start`` must be a whole minute."""

@@ -32,21 +32,25 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def handle(self, *args, **options):
-        organisations = {key: Organisation.objects.get_or_create(name=name)[0]
-                         for key, name in DEMO_ORGANISATIONS.items()}
+        organisations = {
+            key: Organisation.objects.get_or_create(name=name)[0] for key, name in DEMO_ORGANISATIONS.items()
+        }
         self.seed_service_levels(organisations)
         rows = []
         for email, name, role, org_key in DEMO_USERS:
             user = User.objects.filter(email=email).first()
             if user is None:
                 user = User.objects.create_user(
-                    email, DEMO_PASSWORD, full_name=name, role=role,
+                    email,
+                    DEMO_PASSWORD,
+                    full_name=name,
+                    role=role,
                     organisation=organisations[org_key] if org_key else None,
                     is_staff=role in (Role.MANAGER, Role.ADMIN),
-                    is_superuser=role == Role.ADMIN)
+                    is_superuser=role == Role.ADMIN,
+                )
             secret = DEMO_TOTP_SECRETS.get(role)
-            if secret and not Authenticator.objects.filter(
-                    user=user, type=Authenticator.Type.TOTP).exists():
+            if secret and not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
                 TOTP.activate(user, secret)
             rows.append((email, role.label, user.organisation or "-", secret or "-"))
         self.stdout.write(f"Demo users (password for all: {DEMO_PASSWORD})")

@@ -21,7 +21,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, email: str, **options):
         authenticator = Authenticator.objects.filter(
-            user__email__iexact=email, type=Authenticator.Type.TOTP).first()
+            user__email__iexact=email, type=Authenticator.Type.TOTP
+        ).first()
         if authenticator is None:
             raise CommandError(f"{email} has no TOTP authenticator.")
         self.stdout.write(current_totp_code(authenticator))

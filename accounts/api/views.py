@@ -1,0 +1,118 @@
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP
+from django.contrib.auth import authenticate
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+
+from accounts import services
+from accounts.models import ApiToken, Organisation, User
+from sla_portal.api import IsSupportStaff
+
+
+class ApiTokenSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ApiToken
+        fields = ["id", "name", "prefix", "created_at", "last_used_at", "revoked_at"]
+        read_only_fields = fields
+
+
+class ApiTokenCreateSerializer(serializers.Serializer):
+    email = serializers.EmailField()
+    password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
+    otp_code = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        help_text="The current TOTP code; required when the account has one.",
+    )
+    name = serializers.CharField(max_length=100)
+
+
+class ApiTokenCreatedSerializer(ApiTokenSerializer):
+    key = serializers.CharField(read_only=True, help_text="Shown once; store it now.")
+
+    class Meta(ApiTokenSerializer.Meta):
+        fields = [*ApiTokenSerializer.Meta.fields, "key"]
+        read_only_fields = fields
+
+
+class ApiTokenViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet):
+    """Your personal tokens. Create one with your e-mail, password and (if you have one) your
+    TOTP code; revoke with DELETE."""
+
+    serializer_class = ApiTokenSerializer
+    throttle_scope = "token_create"
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return ApiToken.objects.none()
+        return ApiToken.objects.filter(user=self.request.user)
+
+    def get_permissions(self):
+        return [AllowAny()] if self.action == "create" else super().get_permissions()
+
+    def get_throttles(self):
+        return [ScopedRateThrottle()] if self.action == "create" else []
+
+    @extend_schema(request=ApiTokenCreateSerializer, responses={201: ApiTokenCreatedSerializer})
+    def create(self, request):
+        data = ApiTokenCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = authenticate(
+            request, email=data.validated_data["email"], password=data.validated_data["password"]
+        )
+        if user is None:
+            raise AuthenticationFailed(_("E-mail address or password is wrong."))
+        totp = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).first()
+        if totp and not TOTP(totp).validate_code(data.validated_data.get("otp_code", "")):
+            raise AuthenticationFailed(_("A valid TOTP code is required for this account."))
+        if user.mfa_required and totp is None:
+            raise AuthenticationFailed(_("Set up two-factor authentication in the portal first."))
+        token, key = services.api_token_create(user=user, name=data.validated_data["name"])
+        body = ApiTokenCreatedSerializer(token).data
+        body["key"] = key
+        return Response(body, status=status.HTTP_201_CREATED)
+
+    def perform_destroy(self, instance):
+        services.api_token_revoke(user=self.request.user, token_id=instance.pk)
+
+
+class OrganisationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Organisation
+        fields = ["id", "name", "mfa_required", "created_at"]
+        read_only_fields = ["id", "created_at"]
+
+
+class OrganisationViewSet(viewsets.ReadOnlyModelViewSet):
+    """Organisations: customers see their own; staff see all."""
+
+    serializer_class = OrganisationSerializer
+    search_fields = ["name"]
+    ordering_fields = ["name", "created_at"]
+
+    def get_queryset(self):
+        return Organisation.objects.for_user(self.request.user).order_by("name")
+
+
+class UserSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = ["id", "email", "full_name", "role", "organisation", "is_active", "language"]
+        read_only_fields = fields
+
+
+class UserViewSet(viewsets.ReadOnlyModelViewSet):
+    """Users (support staff only)."""
+
+    serializer_class = UserSerializer
+    permission_classes = [IsSupportStaff]
+    filterset_fields = ["role", "organisation", "is_active"]
+    ordering_fields = ["email", "full_name"]
+
+    def get_queryset(self):
+        return User.objects.order_by("email")

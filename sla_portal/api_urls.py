@@ -1,0 +1,27 @@
+"""/api/v1/: one router for every app's API."""
+
+from django.urls import path
+from rest_framework.routers import DefaultRouter
+
+from accounts.api.views import ApiTokenViewSet, OrganisationViewSet, UserViewSet
+from sla.api.views import (
+    CalendarViewSet,
+    DeadlineCalculatorView,
+    PolicyVersionViewSet,
+    ServiceLevelViewSet,
+    TargetViewSet,
+)
+
+router = DefaultRouter()
+router.register("tokens", ApiTokenViewSet, basename="token")
+router.register("organisations", OrganisationViewSet, basename="organisation")
+router.register("users", UserViewSet, basename="user")
+router.register("calendars", CalendarViewSet, basename="calendar")
+router.register("service-levels", ServiceLevelViewSet, basename="service-level")
+router.register("policy-versions", PolicyVersionViewSet, basename="policy-version")
+router.register("targets", TargetViewSet, basename="target")
+
+urlpatterns = [
+    path("deadline/", DeadlineCalculatorView.as_view(), name="deadline"),
+    *router.urls,
+]
