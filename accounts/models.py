@@ -259,3 +259,60 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+class WebhookEvent(models.TextChoices):
+    TICKET_CREATED = "ticket.created", _("Ticket created")
+    TICKET_STATUS_CHANGED = "ticket.status_changed", _("Ticket status changed")
+    SLA_AT_RISK = "sla.at_risk", _("SLA at risk")
+    SLA_BREACHED = "sla.breached", _("SLA breached")
+
+
+class Webhook(models.Model):
+    """An HTTPS endpoint a support manager registered for some events. Deliveries are signed
+    with HMAC-SHA256 over `<timestamp>.<body>` using ``secret``."""
+
+    url = models.URLField(_("URL"), max_length=500)
+    events = models.JSONField(_("events"), default=list)
+    secret = models.CharField(max_length=64, editable=False)
+    active = models.BooleanField(_("active"), default=True)
+    created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("webhook")
+        verbose_name_plural = _("webhooks")
+
+    def __str__(self) -> str:
+        return self.url
+
+
+class WebhookDelivery(models.Model):
+    """The outbox and the delivery log in one: a row per event and endpoint, retried with
+    back-off until delivered or given up."""
+
+    webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
+    event = models.CharField(max_length=40, choices=WebhookEvent.choices)
+    payload = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)  # None: delivered or given up
+    attempts = models.PositiveSmallIntegerField(default=0)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    last_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                name="webhook_delivery_due",
+                condition=Q(next_attempt_at__isnull=False),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} -> {self.webhook_id}"

@@ -6,3 +6,10 @@ from accounts import services
 @shared_task
 def notification_deliver_pending_task() -> int:
     return services.notification_deliver_pending()
+
+
+@shared_task
+def webhook_deliver_due_task() -> int:
+    from accounts.webhooks import webhook_deliver_due
+
+    return webhook_deliver_due()

@@ -5,9 +5,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts import selectors, services
+from accounts import selectors, services, webhooks
 from accounts.forms import AccountRequestDecisionForm, AccountRequestForm
-from accounts.models import AccountRequest, Organisation, Role
+from accounts.models import AccountRequest, Organisation, Role, Webhook, WebhookDelivery, WebhookEvent
 from accounts.permissions import manager_required
 from accounts.tenancy import get_for_user_or_404
 
@@ -102,4 +102,36 @@ def api_token_list(request):
             messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
     return render(
         request, "accounts/apitoken_list.html", {"tokens": request.user.api_tokens.all(), "new_key": new_key}
+    )
+
+
+@manager_required
+def webhook_list(request):
+    """Managers register HTTPS endpoints for events and see the delivery log."""
+    if request.method == "POST":
+        try:
+            if "deactivate" in request.POST:
+                Webhook.objects.filter(pk=int(request.POST["deactivate"])).update(active=False)
+                messages.success(request, _("Webhook switched off."))
+            else:
+                hook = webhooks.webhook_create(
+                    url=request.POST.get("url", "").strip(),
+                    events=request.POST.getlist("events"),
+                    by=request.user,
+                )
+                messages.success(
+                    request, _("Webhook registered. Its signing secret: %(secret)s") % {"secret": hook.secret}
+                )
+            return redirect("accounts:webhooks")
+        except ValidationError as exc:
+            for error in exc.messages:
+                messages.error(request, error)
+    return render(
+        request,
+        "accounts/webhook_list.html",
+        {
+            "hooks": Webhook.objects.all(),
+            "events": WebhookEvent.choices,
+            "deliveries": WebhookDelivery.objects.select_related("webhook")[:50],
+        },
     )

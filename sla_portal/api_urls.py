@@ -3,7 +3,13 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from accounts.api.views import ApiTokenViewSet, OrganisationViewSet, UserViewSet
+from accounts.api.views import (
+    ApiTokenViewSet,
+    OrganisationViewSet,
+    UserViewSet,
+    WebhookDeliveryViewSet,
+    WebhookViewSet,
+)
 from sla.api.views import (
     CalendarViewSet,
     DeadlineCalculatorView,
@@ -16,6 +22,8 @@ router = DefaultRouter()
 router.register("tokens", ApiTokenViewSet, basename="token")
 router.register("organisations", OrganisationViewSet, basename="organisation")
 router.register("users", UserViewSet, basename="user")
+router.register("webhooks", WebhookViewSet, basename="webhook")
+router.register("webhook-deliveries", WebhookDeliveryViewSet, basename="webhook-delivery")
 router.register("calendars", CalendarViewSet, basename="calendar")
 router.register("service-levels", ServiceLevelViewSet, basename="service-level")
 router.register("policy-versions", PolicyVersionViewSet, basename="policy-version")

@@ -15,4 +15,5 @@ app.conf.beat_schedule = {
     "sla-sweep": {"task": "sla.tasks.sla_sweep_task", "schedule": 60.0},
     # The outbox is also flushed right after each write; this catches what a down broker missed.
     "notifications": {"task": "accounts.tasks.notification_deliver_pending_task", "schedule": 60.0},
+    "webhooks": {"task": "accounts.tasks.webhook_deliver_due_task", "schedule": 60.0},
 }

@@ -161,6 +161,30 @@ STORAGES = {
 # Attachments live outside the web root and are served only through a permission check.
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 
+# Tickets: the reopen window after a resolution, and what an attachment may be.
+SLA_REOPEN_DAYS = env.int("SLA_REOPEN_DAYS", default=14)
+TICKETS_ATTACHMENT_MAX_BYTES = env.int("TICKETS_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
+TICKETS_ATTACHMENT_EXTENSIONS = env.list(
+    "TICKETS_ATTACHMENT_EXTENSIONS",
+    default=[
+        "pdf",
+        "png",
+        "jpg",
+        "jpeg",
+        "gif",
+        "txt",
+        "log",
+        "csv",
+        "json",
+        "xml",
+        "zip",
+        "docx",
+        "xlsx",
+        "eml",
+    ],
+)
+TICKETS_PAGE_SIZE = env.int("TICKETS_PAGE_SIZE", default=25)
+
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="SLA Portal <support@sla-portal.local>")
@@ -237,6 +261,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
 }
+
+# Hosts a webhook may be delivered to over plain HTTP (local test receivers only).
+WEBHOOK_ALLOW_HTTP_HOSTS = env.list(
+    "WEBHOOK_ALLOW_HTTP_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else []
+)
 
 # How old the worker heartbeat may be before /healthz reports the worker as down.
 HEARTBEAT_MAX_AGE_SECONDS = env.int("HEARTBEAT_MAX_AGE_SECONDS", default=180)

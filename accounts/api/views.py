@@ -9,9 +9,9 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 
-from accounts import services
-from accounts.models import ApiToken, Organisation, User
-from sla_portal.api import IsSupportStaff
+from accounts import services, webhooks
+from accounts.models import ApiToken, Organisation, User, Webhook, WebhookDelivery, WebhookEvent
+from sla_portal.api import IsManager, IsSupportStaff
 
 
 class ApiTokenSerializer(serializers.ModelSerializer):
@@ -116,3 +116,53 @@ class UserViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return User.objects.order_by("email")
+
+
+class WebhookSerializer(serializers.ModelSerializer):
+    events = serializers.ListField(child=serializers.ChoiceField(choices=WebhookEvent.choices))
+
+    class Meta:
+        model = Webhook
+        fields = ["id", "url", "events", "active", "created_at", "secret"]
+        read_only_fields = ["id", "created_at", "secret", "active"]
+
+    def create(self, validated_data):
+        return webhooks.webhook_create(by=self.context["request"].user, **validated_data)
+
+
+class WebhookDeliverySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = WebhookDelivery
+        fields = [
+            "id",
+            "webhook",
+            "event",
+            "payload",
+            "created_at",
+            "attempts",
+            "delivered_at",
+            "next_attempt_at",
+            "last_status",
+            "last_error",
+        ]
+        read_only_fields = fields
+
+
+class WebhookViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Webhooks (support managers): register an HTTPS URL for events; deleting switches it off."""
+
+    serializer_class = WebhookSerializer
+    permission_classes = [IsManager]
+    queryset = Webhook.objects.order_by("-created_at")
+
+    def perform_destroy(self, instance):
+        Webhook.objects.filter(pk=instance.pk).update(active=False)
+
+
+class WebhookDeliveryViewSet(viewsets.ReadOnlyModelViewSet):
+    """The delivery log (support managers)."""
+
+    serializer_class = WebhookDeliverySerializer
+    permission_classes = [IsManager]
+    filterset_fields = ["webhook", "event"]
+    queryset = WebhookDelivery.objects.order_by("-created_at")
