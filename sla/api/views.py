@@ -7,7 +7,7 @@ from django.db import transaction
 from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
@@ -29,7 +29,19 @@ def levels_visible_to(user):
     return ServiceLevel.objects.filter(contracts__organisation_id=user.organisation_id).distinct()
 
 
+@extend_schema_field({"type": "string", "pattern": r"^\d{2}:\d{2}$", "example": "08:00"})
+class WallClockTimeField(serializers.TimeField):
+    """A wall-clock time in the calendar's timezone, `HH:MM`: not an RFC 3339 time, which
+    would need an offset that a time of day in Amsterdam does not have."""
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%H:%M", input_formats=["%H:%M"], **kwargs)
+
+
 class OpeningHoursSerializer(serializers.ModelSerializer):
+    opens = WallClockTimeField()
+    closes = WallClockTimeField()
+
     class Meta:
         model = OpeningHours
         fields = ["weekday", "opens", "closes"]
