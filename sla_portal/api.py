@@ -19,6 +19,8 @@ def exception_handler(exc, context):
         exc = exceptions.PermissionDenied(str(exc) or None)
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
+    elif type(exc).__name__ == "TicketConflict":  # tickets.services: a stale expected_version
+        exc = Conflict(str(exc))
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
@@ -38,6 +40,12 @@ def exception_handler(exc, context):
     return response
 
 
+class Conflict(exceptions.APIException):
+    status_code = 409
+    default_detail = "The ticket was changed by someone else; reload it and try again."
+    default_code = "conflict"
+
+
 class IsSupportStaff(permissions.BasePermission):
     def has_permission(self, request, view) -> bool:
         return bool(request.user and request.user.is_authenticated and request.user.is_support_staff)
@@ -55,3 +63,44 @@ class ReadOrManagerWrites(permissions.BasePermission):
         if not (request.user and request.user.is_authenticated):
             return False
         return request.method in permissions.SAFE_METHODS or request.user.is_manager
+
+
+def idempotent(endpoint: str):
+    """Wrap a create view: with an `Idempotency-Key` header, the first response is stored in
+    the same transaction as what it created, and a retry gets that response back. A
+    concurrent retry waits on the unique index until the first commits."""
+    from functools import wraps
+
+    from django.db import IntegrityError, transaction
+    from rest_framework.response import Response
+
+    from accounts.models import IdempotencyKey
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(self, request, *args, **kwargs):
+            key = request.headers.get("Idempotency-Key", "").strip()
+            if not key:
+                return view(self, request, *args, **kwargs)
+            if len(key) > 100:
+                raise exceptions.ValidationError({"Idempotency-Key": _("At most 100 characters.")})
+            with transaction.atomic():
+                try:
+                    with transaction.atomic():
+                        row = IdempotencyKey.objects.create(user=request.user, endpoint=endpoint, key=key)
+                except IntegrityError:
+                    first = IdempotencyKey.objects.get(user=request.user, endpoint=endpoint, key=key)
+                    return Response(
+                        first.response, status=first.status_code, headers={"Idempotent-Replayed": "true"}
+                    )
+                response = view(self, request, *args, **kwargs)
+                if response.status_code >= 400:
+                    transaction.set_rollback(True)  # a failed attempt may be retried as new
+                    return response
+                row.status_code, row.response = response.status_code, response.data
+                row.save(update_fields=["status_code", "response"])
+                return response
+
+        return wrapped
+
+    return decorator

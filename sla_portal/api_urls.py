@@ -17,8 +17,20 @@ from sla.api.views import (
     ServiceLevelViewSet,
     TargetViewSet,
 )
+from tickets.api.views import (
+    AttachmentViewSet,
+    BugReferenceViewSet,
+    HoursCardViewSet,
+    ProductViewSet,
+    TicketViewSet,
+)
 
 router = DefaultRouter()
+router.register("tickets", TicketViewSet, basename="ticket")
+router.register("attachments", AttachmentViewSet, basename="attachment")
+router.register("bugs", BugReferenceViewSet, basename="bug")
+router.register("hours-cards", HoursCardViewSet, basename="hours-card")
+router.register("products", ProductViewSet, basename="product")
 router.register("tokens", ApiTokenViewSet, basename="token")
 router.register("organisations", OrganisationViewSet, basename="organisation")
 router.register("users", UserViewSet, basename="user")

@@ -3,6 +3,7 @@
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sla_portal.settings")
 
@@ -16,4 +17,13 @@ app.conf.beat_schedule = {
     # The outbox is also flushed right after each write; this catches what a down broker missed.
     "notifications": {"task": "accounts.tasks.notification_deliver_pending_task", "schedule": 60.0},
     "webhooks": {"task": "accounts.tasks.webhook_deliver_due_task", "schedule": 60.0},
+    # Service reports of the period that just ended: every morning; the job itself waits for a
+    # working day and makes each missing report once, so a day the beat was down is caught up.
+    "service-reports": {"task": "sla.tasks.service_reports_due_task", "schedule": crontab(hour=6, minute=15)},
+    # The dashboard's compliance roll-up: new days and changed days every minute, all nightly.
+    "compliance-rollup": {"task": "sla.tasks.compliance_rollup_refresh_task", "schedule": 60.0},
+    "compliance-rollup-rebuild": {
+        "task": "sla.tasks.compliance_rollup_rebuild_task",
+        "schedule": crontab(hour=3, minute=30),
+    },
 }

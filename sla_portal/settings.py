@@ -260,6 +260,18 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "TicketStatusEnum": "tickets.choices.TicketStatus",
+        "TicketKindEnum": "tickets.choices.TicketKind",
+        "ImpactEnum": "tickets.choices.Impact",
+        "UrgencyEnum": "tickets.choices.Urgency",
+        "PriorityEnum": "tickets.choices.Priority",
+        "MessageKindEnum": "tickets.choices.MessageKind",
+        "BugStatusEnum": "tickets.choices.BugStatus",
+        "ClockKindEnum": "sla.models.ClockKind",
+        "WebhookEventEnum": "accounts.models.WebhookEvent",
+        "RoleEnum": "accounts.models.Role",
+    },
 }
 
 # Hosts a webhook may be delivered to over plain HTTP (local test receivers only).

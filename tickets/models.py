@@ -1,41 +1,207 @@
-"""Tickets. The SLA engine binds each ticket to the contract and policy in force at its
-registration and keeps its clocks (``sla.models.Clock``)."""
+"""Tickets, their conversation and history, and the data that drives the support process.
+
+The SLA engine binds each ticket to the contract and policy in force at its registration and
+keeps its clocks (``sla.models.Clock``). The process of SPEC §5 is data too: the product
+catalogue (``Product``/``Module``) and the RACI table (``RaciRule``) are seeded by migrations
+and editable by a support manager, so changing who may do what needs no code.
+"""
+
+import uuid
+from pathlib import PurePath
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.tenancy import TenantQuerySet
-from tickets.choices import Impact, Priority, TicketKind, TicketStatus, Urgency
+from tickets.choices import (
+    ACTIVE_STATUSES,
+    BugStatus,
+    ChangeType,
+    Channel,
+    Clarity,
+    ConsultancyDecision,
+    DecisionStatus,
+    Hosting,
+    Impact,
+    MessageKind,
+    Nature,
+    Priority,
+    ProblemType,
+    ProcessStep,
+    RaciLetter,
+    RaciRole,
+    TicketKind,
+    TicketStatus,
+    Todo,
+    Urgency,
+)
+
+# --- the catalogue and the RACI table ---------------------------------------------------
+
+
+class Product(models.Model):
+    """A product of SPEC §6. ``consultancy_for_functional``: functional problems on it are
+    consultancy, not support (the Data Manager Platform)."""
+
+    code = models.SlugField(_("code"), unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    consultancy_for_functional = models.BooleanField(_("functional problems are consultancy"), default=False)
+    active = models.BooleanField(_("offered in the portal"), default=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "name"]
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Module(models.Model):
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="modules")
+    code = models.SlugField(_("code"))
+    name = models.CharField(_("name"), max_length=200)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["product", "position", "name"]
+        verbose_name = _("module")
+        verbose_name_plural = _("modules")
+        constraints = [models.UniqueConstraint(fields=["product", "code"], name="module_code_once")]
+
+    def __str__(self) -> str:
+        return f"{self.product.name} - {self.name}"
+
+
+class RaciRule(models.Model):
+    """One cell of SPEC §5's table: for a step, what a role is (R, A, C or I).
+
+    R and A may perform the step, C may comment while the ticket is in it, C and I are
+    notified when it is performed. No row: the role has no part in the step."""
+
+    step = models.CharField(_("step"), max_length=30, choices=ProcessStep.choices)
+    role = models.CharField(_("role"), max_length=20, choices=RaciRole.choices)
+    letter = models.CharField(_("letter"), max_length=1, choices=RaciLetter.choices)
+
+    class Meta:
+        ordering = ["step", "role"]
+        verbose_name = _("RACI rule")
+        verbose_name_plural = _("RACI table")
+        constraints = [models.UniqueConstraint(fields=["step", "role"], name="raci_once_per_cell")]
+
+    def __str__(self) -> str:
+        return f"{self.step} {self.role}: {self.letter}"
+
+
+# --- tickets ----------------------------------------------------------------------------
 
 
 class TicketQuerySet(TenantQuerySet):
     tenant_path = "organisation"
 
+    def active(self):
+        return self.filter(status__in=ACTIVE_STATUSES)
+
 
 class Ticket(models.Model):
-    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT,
-                                     related_name="tickets", verbose_name=_("organisation"))
+    """A call registered in the portal (or by mail on Extended). ``version`` goes up with every
+    write through a service, which checks it, so a second concurrent edit gets a conflict
+    instead of silently overwriting the first. ``due_at``/``at_risk_at`` copy the nearest
+    running clock's instants so the desk queue sorts on one indexed column."""
+
+    organisation = models.ForeignKey(
+        "accounts.Organisation",
+        on_delete=models.PROTECT,
+        related_name="tickets",
+        verbose_name=_("organisation"),
+    )
     kind = models.CharField(_("kind"), max_length=30, choices=TicketKind.choices)
+    change_type = models.CharField(_("change type"), max_length=10, choices=ChangeType.choices, blank=True)
     title = models.CharField(_("title"), max_length=200)
     description = models.TextField(_("description"), blank=True)
+    product = models.ForeignKey(
+        Product,
+        on_delete=models.PROTECT,
+        related_name="tickets",
+        null=True,
+        blank=True,
+        verbose_name=_("product"),
+    )
+    module = models.ForeignKey(
+        Module,
+        on_delete=models.PROTECT,
+        related_name="tickets",
+        null=True,
+        blank=True,
+        verbose_name=_("module"),
+    )
+    hosting = models.CharField(_("hosted"), max_length=20, choices=Hosting.choices, default=Hosting.CLOUD)
+    nature = models.CharField(_("nature"), max_length=12, choices=Nature.choices, default=Nature.TECHNICAL)
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices, default=Channel.PORTAL)
+    suggested_impact = models.PositiveSmallIntegerField(
+        _("impact suggested by the customer"), choices=Impact.choices, null=True, blank=True
+    )
     impact = models.PositiveSmallIntegerField(_("impact"), choices=Impact.choices)
     urgency = models.PositiveSmallIntegerField(_("urgency"), choices=Urgency.choices)
     priority = models.PositiveSmallIntegerField(_("priority"), choices=Priority.choices)
-    status = models.CharField(_("status"), max_length=30, choices=TicketStatus.choices,
-                              default=TicketStatus.NEW)
+    priority_overridden = models.BooleanField(_("priority overridden"), default=False)
+    priority_reason = models.CharField(_("reason for the priority"), max_length=500, blank=True)
+    status = models.CharField(
+        _("status"), max_length=30, choices=TicketStatus.choices, default=TicketStatus.NEW
+    )
+    step = models.CharField(
+        _("process step"), max_length=30, choices=ProcessStep.choices, default=ProcessStep.REGISTER_TICKET
+    )
+    clarity = models.CharField(_("classification"), max_length=10, choices=Clarity.choices, blank=True)
+    problem_type = models.CharField(_("problem type"), max_length=20, choices=ProblemType.choices, blank=True)
+    consultancy = models.CharField(
+        _("consultancy"), max_length=10, choices=ConsultancyDecision.choices, blank=True
+    )
+    consultancy_hours = models.DecimalField(
+        _("consultancy hours estimate"), max_digits=6, decimal_places=2, null=True, blank=True
+    )
+    consultant = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="consultancy_tickets",
+        verbose_name=_("consultant"),
+    )
+    consultancy_date = models.DateField(_("consultancy planned on"), null=True, blank=True)
+    planned_for = models.DateField(_("fix planned with the customer for"), null=True, blank=True)
+    todo = models.CharField(_("to-do"), max_length=20, choices=Todo.choices, blank=True)
+    resolution = models.TextField(_("resolution"), blank=True)
+    close_reason = models.CharField(_("reason for closing"), max_length=500, blank=True)
     registered_at = models.DateTimeField(_("registered at"))
-    registered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                      related_name="registered_tickets", null=True, blank=True)
-    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
-                                 related_name="assigned_tickets", null=True, blank=True,
-                                 verbose_name=_("assignee"))
+    registered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="registered_tickets",
+        null=True,
+        blank=True,
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        related_name="assigned_tickets",
+        null=True,
+        blank=True,
+        verbose_name=_("assignee"),
+    )
+    first_response_at = models.DateTimeField(_("first response at"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    due_at = models.DateTimeField(_("next deadline"), null=True, blank=True)
+    at_risk_at = models.DateTimeField(null=True, blank=True)
     # Bound at registration and never changed: the promise made when the ticket came in.
     contract = models.ForeignKey("sla.Contract", on_delete=models.PROTECT, related_name="tickets")
-    policy_version = models.ForeignKey("sla.PolicyVersion", on_delete=models.PROTECT,
-                                       related_name="tickets")
-    service_level = models.ForeignKey("sla.ServiceLevel", on_delete=models.PROTECT,
-                                      related_name="tickets")
+    policy_version = models.ForeignKey("sla.PolicyVersion", on_delete=models.PROTECT, related_name="tickets")
+    service_level = models.ForeignKey("sla.ServiceLevel", on_delete=models.PROTECT, related_name="tickets")
+    version = models.PositiveIntegerField(default=1)
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = TicketQuerySet.as_manager()
@@ -44,7 +210,26 @@ class Ticket(models.Model):
         ordering = ["-registered_at"]
         verbose_name = _("ticket")
         verbose_name_plural = _("tickets")
-        indexes = [models.Index(fields=["organisation", "-registered_at"])]
+        indexes = [
+            models.Index(fields=["organisation", "-registered_at"]),
+            # The desk queue: active tickets by their nearest deadline (NULLS LAST is the
+            # btree default, so ORDER BY due_at ASC NULLS LAST reads the index in order).
+            models.Index(
+                fields=["due_at", "registered_at"],
+                name="ticket_queue",
+                condition=Q(status__in=ACTIVE_STATUSES),
+            ),
+            models.Index(
+                fields=["assignee", "due_at"],
+                name="ticket_queue_assignee",
+                condition=Q(status__in=ACTIVE_STATUSES),
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                name="ticket_change_type_only_on_changes", condition=Q(kind="change") | Q(change_type="")
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.reference} {self.title}"
@@ -53,3 +238,264 @@ class Ticket(models.Model):
     def reference(self) -> str:
         """What customers quote, in mail subjects too: derived from the key, never stored."""
         return f"T-{self.pk:06d}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+
+class MessageQuerySet(TenantQuerySet):
+    tenant_path = "ticket__organisation"
+
+    def visible_to(self, user):
+        """Tenancy plus visibility: customers never see internal notes."""
+        queryset = self.for_user(user)
+        if getattr(user, "is_customer", False):
+            queryset = queryset.exclude(kind=MessageKind.NOTE)
+        return queryset
+
+
+class Message(models.Model):
+    """One entry of a ticket's conversation: a public reply or question of support, a
+    customer's message, or an internal note (phone contacts are notes with channel phone)."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
+    kind = models.CharField(_("kind"), max_length=10, choices=MessageKind.choices)
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices, default=Channel.PORTAL)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="ticket_messages",
+    )
+    body = models.TextField(_("message"))
+    created_at = models.DateTimeField(_("written at"))
+    # The RFC 822 Message-ID of an inbound mail: reading a mailbox twice stores it once.
+    mail_message_id = models.CharField(max_length=500, null=True, blank=True, unique=True)
+
+    objects = MessageQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+        indexes = [models.Index(fields=["ticket", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} {self.kind} {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_public(self) -> bool:
+        return self.kind != MessageKind.NOTE
+
+
+def attachment_path(instance: "Attachment", filename: str) -> str:
+    """Never the customer's name on disk: a random name keeps only the checked extension."""
+    return f"attachments/{instance.ticket_id}/{uuid.uuid4().hex}{PurePath(filename).suffix.lower()}"
+
+
+class AttachmentQuerySet(TenantQuerySet):
+    tenant_path = "ticket__organisation"
+
+    def visible_to(self, user):
+        queryset = self.for_user(user)
+        if getattr(user, "is_customer", False):
+            queryset = queryset.exclude(message__kind=MessageKind.NOTE)
+        return queryset
+
+
+class Attachment(models.Model):
+    """A file on a ticket, under MEDIA_ROOT (outside the web root), served only by a view that
+    checks tenancy and visibility."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="attachments")
+    message = models.ForeignKey(
+        Message, on_delete=models.CASCADE, null=True, blank=True, related_name="attachments"
+    )
+    file = models.FileField(upload_to=attachment_path, max_length=300)
+    original_name = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField(_("size"))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    objects = AttachmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["uploaded_at", "pk"]
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class TicketChange(models.Model):
+    """The history: who changed which field of a ticket when, from what to what."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="changes")
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    at = models.DateTimeField()
+    field = models.CharField(max_length=50)
+    old = models.CharField(max_length=500, blank=True)
+    new = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        verbose_name = _("ticket change")
+        verbose_name_plural = _("ticket changes")
+        indexes = [models.Index(fields=["ticket", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} {self.field}: {self.old} -> {self.new}"
+
+
+class ReprioritisationRequest(models.Model):
+    """SPEC §4: the customer may ask to re-prioritise; support decides, both are kept."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="reprioritisations")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField()
+    current_priority = models.PositiveSmallIntegerField(choices=Priority.choices)
+    priority = models.PositiveSmallIntegerField(_("requested priority"), choices=Priority.choices)
+    reason = models.TextField(_("reason"))
+    status = models.CharField(max_length=10, choices=DecisionStatus.choices, default=DecisionStatus.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(_("decision"), blank=True)
+
+    class Meta:
+        ordering = ["-requested_at"]
+        verbose_name = _("re-prioritisation request")
+        verbose_name_plural = _("re-prioritisation requests")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ticket"], condition=Q(status="pending"), name="one_pending_reprioritisation"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} -> P{self.priority} ({self.status})"
+
+
+class BugReference(models.Model):
+    """SPEC §5 step 6: the bug in the development system (its PBI) linked to the ticket."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="bugs")
+    reference = models.CharField(_("reference"), max_length=100)
+    url = models.URLField(_("link"), blank=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=BugStatus.choices, default=BugStatus.REGISTERED
+    )
+    registered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    registered_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["registered_at"]
+        verbose_name = _("bug reference")
+        verbose_name_plural = _("bug references")
+        constraints = [models.UniqueConstraint(fields=["ticket", "reference"], name="bug_once_per_ticket")]
+
+    def __str__(self) -> str:
+        return self.reference
+
+
+class ChangeApproval(models.Model):
+    """A normal change waits for a support manager's decision before work starts."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="approvals")
+    requested_at = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=DecisionStatus.choices, default=DecisionStatus.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+
+    class Meta:
+        ordering = ["requested_at"]
+        verbose_name = _("change approval")
+        verbose_name_plural = _("change approvals")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ticket"], condition=Q(status="pending"), name="one_pending_approval"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} {self.status}"
+
+
+# --- consultancy (SPEC §7) ----------------------------------------------------------------
+
+
+class HoursCardQuerySet(TenantQuerySet):
+    tenant_path = "organisation"
+
+
+class HoursCard(models.Model):
+    """A prepaid card of consultancy hours ("strippenkaart") of one organisation."""
+
+    organisation = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.CASCADE, related_name="hours_cards"
+    )
+    hours = models.DecimalField(_("hours bought"), max_digits=7, decimal_places=2)
+    purchased_on = models.DateField(_("bought on"))
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+    reference = models.CharField(_("reference"), max_length=100, blank=True)
+
+    objects = HoursCardQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["organisation", "purchased_on", "pk"]
+        verbose_name = _("hours card")
+        verbose_name_plural = _("hours cards")
+        constraints = [models.CheckConstraint(condition=Q(hours__gt=0), name="hours_card_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.organisation} {self.hours} h ({self.purchased_on})"
+
+
+class HoursBooking(models.Model):
+    """Consultancy hours delivered on a ticket, drawn from a card."""
+
+    card = models.ForeignKey(HoursCard, on_delete=models.PROTECT, related_name="bookings")
+    ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="bookings")
+    consultant = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    on = models.DateField(_("date"))
+    hours = models.DecimalField(_("hours"), max_digits=6, decimal_places=2)
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["on", "pk"]
+        verbose_name = _("hours booking")
+        verbose_name_plural = _("hours bookings")
+        constraints = [models.CheckConstraint(condition=Q(hours__gt=0), name="hours_booking_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} {self.hours} h on {self.on}"
+
+
+class SavedView(models.Model):
+    """A desk user's named set of queue filters (the query string)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_views")
+    name = models.CharField(_("name"), max_length=100)
+    query = models.CharField(max_length=1000)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("saved view")
+        verbose_name_plural = _("saved views")
+        constraints = [models.UniqueConstraint(fields=["user", "name"], name="saved_view_name_once")]
+
+    def __str__(self) -> str:
+        return self.name

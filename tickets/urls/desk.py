@@ -1,9 +1,16 @@
 from django.urls import path
 
-from tickets.views import desk
+from tickets.views import common, desk
 
 app_name = "desk"
 urlpatterns = [
     path("", desk.queue, name="queue"),
+    path("views/", desk.saved_view_save, name="view_save"),
+    path("views/<int:pk>/delete/", desk.saved_view_delete, name="view_delete"),
+    path("tickets/<int:pk>/", desk.detail, name="detail"),
+    path("tickets/<int:pk>/<slug:name>/", desk.action, name="action"),
+    path("attachments/<int:pk>/", common.attachment_download, name="attachment"),
     path("consultancy/", desk.consultancy, name="consultancy"),
+    path("approvals/", desk.approvals, name="approvals"),
+    path("organisations/<int:pk>/coordinators/", desk.coordinators, name="coordinators"),
 ]

@@ -1,8 +1,14 @@
 from django.urls import path
 
-from tickets.views import portal
+from tickets.views import common, portal
 
 app_name = "portal"
 urlpatterns = [
     path("", portal.home, name="home"),
+    path("tickets/new/", portal.register, name="register"),
+    path("tickets/<int:pk>/", portal.detail, name="detail"),
+    path("tickets/<int:pk>/registered/", portal.registered, name="registered"),
+    path("tickets/<int:pk>/<slug:name>/", portal.action, name="action"),
+    path("attachments/<int:pk>/", common.attachment_download, name="attachment"),
+    path("preferences/", portal.preferences, name="preferences"),
 ]

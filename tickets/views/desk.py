@@ -1,15 +1,392 @@
-"""The support desk: the queue for agents, consultancy for consultants."""
+"""The support desk: the queue, the ticket with every workflow action, consultancy, approvals."""
 
-from django.shortcuts import render
+from urllib.parse import urlencode
 
-from accounts.permissions import staff_required
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db import IntegrityError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
+
+from accounts.models import Organisation, Role, User
+from accounts.permissions import manager_required, staff_required
+from sla import selectors as sla_selectors
+from tickets import selectors, services
+from tickets.forms import (
+    ApproveForm,
+    AssignForm,
+    BugForm,
+    BugStatusForm,
+    ClassifyForm,
+    ConsultancyAgreeForm,
+    ConsultancyPlanForm,
+    HoursForm,
+    NoteForm,
+    PlanForm,
+    PriorityForm,
+    ProblemForm,
+    QuestionForm,
+    QueueFilterForm,
+    ReasonForm,
+    ReplyForm,
+    ReprioritisationDecideForm,
+    ResolveForm,
+    SavedViewForm,
+    TodoForm,
+)
+from tickets.models import HoursBooking, Message, SavedView, Ticket, TicketChange
+from tickets.views.common import Action, run_action, safe_next
 
 
 @staff_required
 def queue(request):
-    return render(request, "tickets/desk_queue.html")
+    """Active tickets by their nearest deadline, with the business time left per clock."""
+    form = QueueFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    tickets = selectors.ticket_queue(user=request.user, filters=filters)
+    page = Paginator(tickets, settings.TICKETS_PAGE_SIZE).get_page(request.GET.get("page"))
+    now = timezone.now()
+    rows = [(ticket, selectors.clock_statuses(ticket, now=now)) for ticket in page.object_list]
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "tickets/desk_queue.html",
+        {
+            "form": form,
+            "page": page,
+            "rows": rows,
+            "saved_views": request.user.saved_views.all(),
+            "save_form": SavedViewForm(initial={"query": query.urlencode()}),
+        },
+    )
+
+
+@staff_required
+@require_POST
+def saved_view_save(request):
+    form = SavedViewForm(request.POST)
+    if form.is_valid():
+        SavedView.objects.update_or_create(
+            user=request.user, name=form.cleaned_data["name"], defaults={"query": form.cleaned_data["query"]}
+        )
+        messages.success(request, _("View saved."))
+        return redirect(reverse("desk:queue") + "?" + form.cleaned_data["query"])
+    messages.error(request, _("Give the view a name."))
+    return redirect("desk:queue")
+
+
+@staff_required
+@require_POST
+def saved_view_delete(request, pk: int):
+    get_object_or_404(SavedView, pk=pk, user=request.user).delete()
+    messages.success(request, _("View deleted."))
+    return redirect("desk:queue")
+
+
+def _assign(t, u, d, v):
+    return services.ticket_assign(ticket=t, by=u, assignee=d["assignee"], expected_version=v)
+
+
+DESK_ACTIONS = {
+    "assign": Action(AssignForm, _assign, _("Assignment saved.")),
+    "reply": Action(
+        ReplyForm,
+        lambda t, u, d, v: services.message_reply_public(
+            ticket=t, by=u, body=d["body"], attachments=d["attachments"]
+        ),
+        _("Reply sent."),
+    ),
+    "note": Action(
+        NoteForm,
+        lambda t, u, d, v: services.message_note_internal(
+            ticket=t, by=u, body=d["body"], channel=d["channel"], attachments=d["attachments"]
+        ),
+        _("Note saved."),
+    ),
+    "classify": Action(
+        ClassifyForm,
+        lambda t, u, d, v: services.ticket_classify(
+            ticket=t, by=u, clarity=d["clarity"], question=d["question"], expected_version=v
+        ),
+        _("Ticket classified."),
+    ),
+    "question": Action(
+        QuestionForm,
+        lambda t, u, d, v: services.ticket_question_ask(
+            ticket=t, by=u, question=d["question"], expected_version=v
+        ),
+        _("Question sent; the clocks pause until the customer answers."),
+    ),
+    "priority": Action(
+        PriorityForm,
+        lambda t, u, d, v: services.ticket_priority_set(
+            ticket=t,
+            by=u,
+            impact=d["impact"],
+            urgency=d["urgency"],
+            priority=d["priority"],
+            reason=d["reason"],
+            expected_version=v,
+        ),
+        _("Priority saved; deadlines recomputed."),
+    ),
+    "problem": Action(
+        ProblemForm,
+        lambda t, u, d, v: services.ticket_problem_determine(
+            ticket=t, by=u, problem_type=d["problem_type"], expected_version=v
+        ),
+        _("Problem type saved."),
+    ),
+    "consultancy": Action(
+        ConsultancyAgreeForm,
+        lambda t, u, d, v: services.ticket_consultancy_agree(
+            ticket=t, by=u, agreed=d["agreed"], hours=d["hours"], expected_version=v
+        ),
+        _("Consultancy decision saved."),
+    ),
+    "bug": Action(
+        BugForm,
+        lambda t, u, d, v: services.bug_register(
+            ticket=t, by=u, reference=d["reference"], url=d["url"], expected_version=v
+        ),
+        _("Bug registered."),
+    ),
+    "bug_status": Action(
+        BugStatusForm,
+        lambda t, u, d, v: services.bug_status_set(
+            bug=d["bug"], by=u, status=d["status"], expected_version=v
+        ),
+        _("Bug status saved."),
+    ),
+    "plan": Action(
+        PlanForm,
+        lambda t, u, d, v: services.ticket_plan_with_customer(
+            ticket=t, by=u, planned_for=d["planned_for"], note=d["note"], expected_version=v
+        ),
+        _("Planned with the customer."),
+    ),
+    "consultancy_plan": Action(
+        ConsultancyPlanForm,
+        lambda t, u, d, v: services.consultancy_plan(
+            ticket=t, by=u, consultant=d["consultant"], on=d["on"], expected_version=v
+        ),
+        _("Consultancy planned."),
+    ),
+    "hours": Action(
+        HoursForm,
+        lambda t, u, d, v: services.hours_book(ticket=t, by=u, hours=d["hours"], on=d["on"], note=d["note"]),
+        _("Hours booked."),
+    ),
+    "resolve": Action(
+        ResolveForm,
+        lambda t, u, d, v: services.ticket_resolve(
+            ticket=t, by=u, resolution=d["resolution"], expected_version=v
+        ),
+        _("Ticket resolved."),
+    ),
+    "todo": Action(
+        TodoForm,
+        lambda t, u, d, v: services.ticket_todo_determine(
+            ticket=t, by=u, todo=d["todo"], note=d["note"], expected_version=v
+        ),
+        _("To-do saved."),
+    ),
+    "close": Action(
+        ReasonForm,
+        lambda t, u, d, v: services.ticket_close(ticket=t, by=u, reason=d["reason"], expected_version=v),
+        _("Ticket closed."),
+    ),
+    "approve": Action(
+        ApproveForm,
+        lambda t, u, d, v: services.change_approve(ticket=t, by=u, note=d["note"], expected_version=v),
+        _("Change approved."),
+    ),
+    "reject": Action(
+        ReasonForm,
+        lambda t, u, d, v: services.change_reject(ticket=t, by=u, reason=d["reason"], expected_version=v),
+        _("Change rejected and closed."),
+    ),
+    "reprioritisation_decide": Action(
+        ReprioritisationDecideForm,
+        lambda t, u, d, v: services.reprioritisation_decide(
+            request=d["request"], by=u, accept=d["accept"], note=d["note"], expected_version=v
+        ),
+        _("Decision saved."),
+    ),
+}
+
+
+# The workflow forms in the order of the process (SPEC §5), with their headings.
+WORKFLOW = [
+    ("approve", _("Approve the change")),
+    ("reject", _("Reject the change")),
+    ("classify", _("3. Classify")),
+    ("question", _("Ask the customer")),
+    ("priority", _("Impact, urgency and priority")),
+    ("reprioritisation_decide", _("Decide on re-prioritisation")),
+    ("problem", _("4. Determine problem and type")),
+    ("consultancy", _("5. Agree consultancy")),
+    ("bug", _("6. Register bug")),
+    ("bug_status", _("7. Test and rework bug")),
+    ("plan", _("8. Plan with customer")),
+    ("consultancy_plan", _("9. Plan consultancy")),
+    ("hours", _("9. Book hours")),
+    ("resolve", _("10. Inform customer: resolved")),
+    ("todo", _("11. Determine to-do")),
+    ("close", _("13. Update and close")),
+]
+
+
+def render_detail(request, ticket: Ticket, *, bound=None, status=200):
+    user = request.user
+    allowed = selectors.ticket_actions(ticket, user, raci=selectors.raci_table())
+    reprioritisations = list(ticket.reprioritisations.select_related("requested_by", "decided_by"))
+    if not any(r.status == "pending" for r in reprioritisations):
+        allowed.discard("reprioritisation_decide")
+    bugs = list(ticket.bugs.all())
+    if not bugs:
+        allowed.discard("bug_status")
+    forms = {}
+    for name, action in DESK_ACTIONS.items():
+        if name in allowed:
+            form = (bound or {}).get(name) or action.form(ticket=ticket, auto_id=f"id_{name}_%s")
+            if name == "reprioritisation_decide" and name not in (bound or {}):
+                form.initial["request"] = next(r.pk for r in reprioritisations if r.status == "pending")
+            if name == "hours" and name not in (bound or {}):
+                form.initial["on"] = timezone.localdate()
+            forms[name] = form
+    now = timezone.now()
+    clocks = selectors.clock_statuses(ticket, now=now)
+    explained = [(status, sla_selectors.clock_explain(status.clock, now=now)) for status in clocks]
+    return render(
+        request,
+        "tickets/desk_detail.html",
+        {
+            "ticket": ticket,
+            "clocks": clocks,
+            "explained": explained,
+            "forms": forms,
+            "workflow": [(name, title, forms[name]) for name, title in WORKFLOW if name in forms],
+            "conversation": Message.objects.filter(ticket=ticket)
+            .select_related("author")
+            .prefetch_related("attachments"),
+            "registration_files": ticket.attachments.filter(message__isnull=True),
+            "history": TicketChange.objects.filter(ticket=ticket).select_related("by"),
+            "bugs": bugs,
+            "reprioritisations": reprioritisations,
+            "approvals": ticket.approvals.select_related("decided_by"),
+            "bookings": HoursBooking.objects.filter(ticket=ticket).select_related("consultant"),
+            "hours_left": selectors.hours_balance(organisation_id=ticket.organisation_id),
+            "earliest_consultancy": services.earliest_consultancy_date(ticket),
+            "reopen_until": services.reopen_deadline(ticket),
+        },
+        status=status,
+    )
+
+
+def _ticket(pk: int) -> Ticket:
+    try:
+        return selectors.ticket_for_detail(Ticket.objects.all()).get(pk=pk)
+    except Ticket.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+@staff_required
+def detail(request, pk: int):
+    return render_detail(request, _ticket(pk))
+
+
+@staff_required
+def action(request, pk: int, name: str):
+    if request.method != "POST":
+        return redirect("desk:detail", pk=pk)
+    ticket = _ticket(pk)
+    response = run_action(
+        request,
+        ticket=ticket,
+        name=name,
+        actions=DESK_ACTIONS,
+        render_detail=render_detail,
+        success_url=safe_next(request, reverse("desk:detail", args=[ticket.pk])),
+    )
+    return response
 
 
 @staff_required
 def consultancy(request):
-    return render(request, "tickets/desk_consultancy.html")
+    """Tickets with agreed consultancy: who, when, hours estimated and booked, card balance."""
+    tickets = list(selectors.consultancy_tickets()[:200])
+    balances = {
+        pk: selectors.hours_balance(organisation_id=pk)
+        for pk in {ticket.organisation_id for ticket in tickets}
+    }
+    return render(
+        request,
+        "tickets/desk_consultancy.html",
+        {"rows": [(ticket, balances[ticket.organisation_id]) for ticket in tickets]},
+    )
+
+
+@manager_required
+def approvals(request):
+    """Normal changes waiting for a support manager's decision."""
+    tickets = list(selectors.approvals_pending()[:200])
+    return render(
+        request,
+        "tickets/desk_approvals.html",
+        {
+            "rows": [
+                (
+                    ticket,
+                    selectors.clock_statuses(ticket),
+                    ApproveForm(ticket=ticket, auto_id=f"id_approve{ticket.pk}_%s"),
+                    ReasonForm(ticket=ticket, auto_id=f"id_reject{ticket.pk}_%s"),
+                )
+                for ticket in tickets
+            ]
+        },
+    )
+
+
+@manager_required
+def coordinators(request, pk: int):
+    """Who may register calls for an organisation, within its level's maximum (SPEC §1)."""
+    organisation = get_object_or_404(Organisation, pk=pk)
+    if request.method == "POST":
+        user = get_object_or_404(User, pk=request.POST.get("user"), organisation=organisation)
+        try:
+            if request.POST.get("make") == "yes":
+                services.organisation_coordinator_assign(user=user, by=request.user)
+            else:
+                services.organisation_coordinator_revoke(user=user, by=request.user)
+        except (ValidationError, PermissionDenied, IntegrityError) as exc:
+            messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+            status = 400
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("desk:coordinators", pk=pk)
+    else:
+        status = 200
+    contract = sla_selectors.contract_in_force(organisation_id=pk, on=timezone.localdate())
+    return render(
+        request,
+        "tickets/desk_coordinators.html",
+        {
+            "organisation": organisation,
+            "level": contract.service_level if contract else None,
+            "users": organisation.users.filter(is_active=True).order_by("full_name"),
+            "coordinator": Role.COORDINATOR,
+        },
+        status=status,
+    )
+
+
+def queue_url(**filters) -> str:
+    return reverse("desk:queue") + "?" + urlencode(filters)

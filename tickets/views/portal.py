@@ -1,10 +1,223 @@
-"""The customers' self-service portal."""
+"""The customers' self-service portal: register, follow, answer, confirm or reopen."""
 
-from django.shortcuts import render
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
+from accounts.models import SUBSCRIBABLE_TOPICS, Role, Subscription
 from accounts.permissions import customer_required
+from accounts.tenancy import get_for_user_or_404
+from sla import selectors as sla_selectors
+from tickets import selectors, services
+from tickets.forms import (
+    ConfirmForm,
+    CustomerMessageForm,
+    PortalFilterForm,
+    PreferencesForm,
+    ReasonForm,
+    ReprioritiseForm,
+    TicketRegisterForm,
+)
+from tickets.models import Message, Product, Ticket
+from tickets.views.common import Action, apply_errors, run_action
 
 
 @customer_required
 def home(request):
-    return render(request, "tickets/portal_home.html", {"organisation": request.user.organisation})
+    """My organisation's tickets: status, priority and the state of each SLA clock."""
+    form = PortalFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    tickets = selectors.ticket_list_for_customer(
+        user=request.user,
+        status=filters.get("status", ""),
+        kind=filters.get("kind", ""),
+        q=filters.get("q", ""),
+    )
+    page = Paginator(tickets, settings.TICKETS_PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [(ticket, selectors.clock_statuses(ticket)) for ticket in page.object_list]
+    organisation = request.user.organisation
+    return render(
+        request,
+        "tickets/portal_list.html",
+        {
+            "organisation": organisation,
+            "form": form,
+            "page": page,
+            "rows": rows,
+            "may_register": request.user.role == Role.COORDINATOR,
+            "hours_left": selectors.hours_balance(organisation_id=organisation.pk),
+        },
+    )
+
+
+@customer_required
+def register(request):
+    if request.user.role != Role.COORDINATOR:
+        raise PermissionDenied(_("Only your organisation's coordinators may register tickets."))
+    form = TicketRegisterForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            ticket = services.ticket_register(
+                by=request.user,
+                kind=data["kind"],
+                title=data["title"],
+                description=data["description"],
+                product=data["product"],
+                module=data["module"],
+                hosting=data["hosting"],
+                nature=data["nature"],
+                urgency=data["urgency"],
+                suggested_impact=data["suggested_impact"],
+                change_type=data["change_type"],
+                attachments=data["attachments"],
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            return redirect("portal:registered", pk=ticket.pk)
+    products = Product.objects.filter(active=True)
+    level = (
+        contract.service_level
+        if (
+            contract := sla_selectors.contract_in_force(
+                organisation_id=request.user.organisation_id, on=_today()
+            )
+        )
+        else None
+    )
+    coverage = {
+        "consultancy_products": [p.pk for p in products if p.consultancy_for_functional],
+        "data": str(_("Data problems are not covered by support: ask for consultancy instead.")),
+        "functional": str(_("Functional questions about this product are consultancy, not support.")),
+        "modules": {str(m.pk): m.product_id for m in form.fields["module"].queryset},
+    }
+    return render(
+        request,
+        "tickets/portal_register.html",
+        {
+            "form": form,
+            "level": level,
+            "coverage_messages": coverage,
+            "consultancy_products": [p for p in products if p.consultancy_for_functional],
+            "max_bytes": settings.TICKETS_ATTACHMENT_MAX_BYTES,
+            "extensions": ", ".join(settings.TICKETS_ATTACHMENT_EXTENSIONS),
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+def _today():
+    from django.utils import timezone
+
+    return timezone.localdate()
+
+
+@customer_required
+def registered(request, pk: int):
+    ticket = get_for_user_or_404(selectors.ticket_for_detail(Ticket.objects.all()), request.user, pk=pk)
+    return render(
+        request,
+        "tickets/portal_registered.html",
+        {"ticket": ticket, "clocks": selectors.clock_statuses(ticket)},
+    )
+
+
+PORTAL_ACTIONS = {
+    "message": Action(
+        CustomerMessageForm,
+        lambda t, u, d, v: services.message_customer(
+            ticket=t, by=u, body=d["body"], attachments=d["attachments"]
+        ),
+        _("Your message was sent."),
+    ),
+    "reprioritise": Action(
+        ReprioritiseForm,
+        lambda t, u, d, v: services.reprioritisation_request(
+            ticket=t, by=u, priority=d["priority"], reason=d["reason"]
+        ),
+        _("Your request was sent; support decides and will let you know."),
+    ),
+    "confirm": Action(
+        ConfirmForm,
+        lambda t, u, d, v: services.ticket_confirm(ticket=t, by=u, expected_version=v),
+        _("Thank you: the ticket is closed."),
+    ),
+    "reopen": Action(
+        ReasonForm,
+        lambda t, u, d, v: services.ticket_reopen(ticket=t, by=u, reason=d["reason"], expected_version=v),
+        _("The ticket is open again."),
+    ),
+}
+
+
+def _detail_ticket(request, pk: int) -> Ticket:
+    return get_for_user_or_404(selectors.ticket_for_detail(Ticket.objects.all()), request.user, pk=pk)
+
+
+def render_detail(request, ticket: Ticket, *, bound=None, status=200):
+    user = request.user
+    allowed = selectors.ticket_actions(ticket, user, raci=selectors.raci_table())
+    forms = {
+        name: (bound or {}).get(name) or action.form(ticket=ticket, auto_id=f"id_{name}_%s")
+        for name, action in PORTAL_ACTIONS.items()
+        if name in allowed
+    }
+    conversation = (
+        Message.objects.visible_to(user)
+        .filter(ticket=ticket)
+        .select_related("author")
+        .prefetch_related("attachments")
+    )
+    return render(
+        request,
+        "tickets/portal_detail.html",
+        {
+            "ticket": ticket,
+            "clocks": selectors.clock_statuses(ticket),
+            "forms": forms,
+            "conversation": conversation,
+            "registration_files": ticket.attachments.filter(message__isnull=True),
+            "bugs": ticket.bugs.all(),
+            "reprioritisations": ticket.reprioritisations.all(),
+            "reopen_until": services.reopen_deadline(ticket),
+            "steps": selectors.raci_matrix(),
+        },
+        status=status,
+    )
+
+
+@customer_required
+def detail(request, pk: int):
+    return render_detail(request, _detail_ticket(request, pk))
+
+
+@customer_required
+def action(request, pk: int, name: str):
+    if request.method != "POST":
+        return redirect("portal:detail", pk=pk)
+    ticket = _detail_ticket(request, pk)
+    return run_action(
+        request,
+        ticket=ticket,
+        name=name,
+        actions=PORTAL_ACTIONS,
+        render_detail=render_detail,
+        success_url=reverse("portal:detail", args=[ticket.pk]),
+    )
+
+
+@customer_required
+def preferences(request):
+    """SPEC §11: which topics a contact receives (and ticket updates)."""
+    current = set(Subscription.objects.filter(user=request.user).values_list("topic", flat=True))
+    form = PreferencesForm(request.POST or None, initial={"topics": sorted(current)})
+    if request.method == "POST" and form.is_valid():
+        services.notification_preferences_set(user=request.user, topics=set(form.cleaned_data["topics"]))
+        messages.success(request, _("Your preferences were saved."))
+        return redirect("portal:preferences")
+    return render(request, "tickets/portal_preferences.html", {"form": form, "topics": SUBSCRIBABLE_TOPICS})

@@ -1,0 +1,289 @@
+"""Reads of tickets: the RACI table, the portal list, the desk queue, clock states, balances.
+
+Every list loads its page with a fixed number of queries (clocks are prefetched with their
+calendars; built calendars are cached per process), whatever the number of tickets."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from django.db.models import F, Prefetch, Q, QuerySet, Sum
+from django.utils import timezone
+
+from accounts.models import Role, User
+from sla.models import Clock, ClockState
+from sla.selectors import business_seconds_left
+from tickets.choices import (
+    ACTIVE_STATUSES,
+    ConsultancyDecision,
+    DecisionStatus,
+    ProcessStep,
+    RaciLetter,
+    RaciRole,
+    TicketStatus,
+)
+from tickets.models import HoursBooking, HoursCard, RaciRule, Ticket
+
+# --- the RACI table -----------------------------------------------------------------------
+
+_ROLE_TO_RACI = {
+    Role.CUSTOMER_USER: RaciRole.CUSTOMER,
+    Role.COORDINATOR: RaciRole.CUSTOMER,
+    Role.AGENT: RaciRole.SUPPORT,
+    Role.CONSULTANT: RaciRole.CONSULTANT,
+    Role.MANAGER: RaciRole.MANAGER,
+    Role.ADMIN: RaciRole.MANAGER,
+}
+
+
+def raci_role(user: User) -> str | None:
+    return _ROLE_TO_RACI.get(getattr(user, "role", None))
+
+
+def raci_letter(*, step: str, role: str) -> str | None:
+    return RaciRule.objects.filter(step=step, role=role).values_list("letter", flat=True).first()
+
+
+def raci_letters_for_step(step: str) -> dict[str, str]:
+    return dict(RaciRule.objects.filter(step=step).values_list("role", "letter"))
+
+
+def raci_table() -> dict[tuple[str, str], str]:
+    """The whole table in one query: {(step, role): letter}."""
+    return {
+        (step, role): letter for step, role, letter in RaciRule.objects.values_list("step", "role", "letter")
+    }
+
+
+def raci_matrix() -> list[tuple[str, list[str]]]:
+    """For display: each step with the letter of each role, in RaciRole order."""
+    table = raci_table()
+    return [
+        (label, [table.get((value, role), "") for role in RaciRole.values])
+        for value, label in ProcessStep.choices
+    ]
+
+
+# --- clocks --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClockStatus:
+    kind: str
+    kind_label: str
+    state: str  # ok, risk, breach, paused, best_effort, met, done
+    label: str
+    due_at: datetime | None
+    left_seconds: int | None
+    clock: Clock
+
+
+def clock_status(clock: Clock, *, now: datetime | None = None) -> ClockStatus:
+    from django.utils.translation import gettext as _
+
+    now = now or timezone.now()
+    late = clock.target_seconds is not None and clock.consumed_seconds > clock.target_seconds
+    left = business_seconds_left(clock, now=now) if clock.state != ClockState.STOPPED else None
+    if clock.state == ClockState.STOPPED:
+        if clock.target_seconds is None:
+            state, label = "done", _("done (best effort)")
+        else:
+            state, label = ("breach", _("breached")) if late or clock.breach_recorded else ("met", _("met"))
+    elif clock.state == ClockState.PAUSED:
+        state, label = "paused", _("paused")
+    elif clock.target_seconds is None:
+        state, label = "best_effort", _("best effort")
+    elif left is not None and left < 0:
+        state, label = "breach", _("breached")
+    elif clock.at_risk_at and now >= clock.at_risk_at:
+        state, label = "risk", _("at risk")
+    else:
+        state, label = "ok", _("on time")
+    return ClockStatus(
+        kind=clock.kind,
+        kind_label=clock.get_kind_display(),
+        state=state,
+        label=label,
+        due_at=clock.due_at,
+        left_seconds=left,
+        clock=clock,
+    )
+
+
+def clock_statuses(ticket: Ticket, *, now: datetime | None = None) -> list[ClockStatus]:
+    """From prefetched clocks (``with_clocks``): response first."""
+    clocks = sorted(ticket.clocks.all(), key=lambda c: c.kind != "response")
+    return [clock_status(clock, now=now) for clock in clocks]
+
+
+def with_clocks(queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    return queryset.prefetch_related(Prefetch("clocks", queryset=Clock.objects.select_related("calendar")))
+
+
+# --- lists --------------------------------------------------------------------------------
+
+
+def _search(queryset: QuerySet[Ticket], q: str) -> QuerySet[Ticket]:
+    q = (q or "").strip()
+    if not q:
+        return queryset
+    reference = q.upper().removeprefix("T-").lstrip("0")
+    if reference.isdigit():
+        return queryset.filter(Q(pk=int(reference)) | Q(title__icontains=q))
+    return queryset.filter(title__icontains=q)
+
+
+def ticket_list_for_customer(
+    *, user: User, status: str = "", kind: str = "", q: str = ""
+) -> QuerySet[Ticket]:
+    """The organisation's tickets, newest first (index organisation, -registered_at)."""
+    queryset = Ticket.objects.for_user(user).select_related("product")
+    if status == "active":
+        queryset = queryset.filter(status__in=ACTIVE_STATUSES)
+    elif status:
+        queryset = queryset.filter(status=status)
+    if kind:
+        queryset = queryset.filter(kind=kind)
+    return with_clocks(_search(queryset, q)).order_by("-registered_at", "-pk")
+
+
+def ticket_queue(*, user: User, filters: dict, now: datetime | None = None) -> QuerySet[Ticket]:
+    """The desk queue: by the nearest running deadline (``Ticket.due_at``, partial index
+    ``ticket_queue``), tickets without one (paused, best effort) after them."""
+    now = now or timezone.now()
+    queryset = Ticket.objects.select_related("organisation", "service_level", "product", "assignee")
+    status = filters.get("status") or "active"
+    if status == "active":
+        queryset = queryset.filter(status__in=ACTIVE_STATUSES)
+    elif status != "all":
+        queryset = queryset.filter(status=status)
+    assigned = filters.get("assigned")
+    if assigned == "mine":
+        queryset = queryset.filter(assignee=user)
+    elif assigned == "unassigned":
+        queryset = queryset.filter(assignee__isnull=True)
+    sla = filters.get("sla")
+    if sla == "at_risk":
+        queryset = queryset.filter(at_risk_at__lte=now, due_at__gt=now)
+    elif sla == "breached":
+        queryset = queryset.filter(due_at__lte=now)
+    elif sla == "waiting":
+        queryset = queryset.filter(status=TicketStatus.WAITING_ON_CUSTOMER)
+    for name, lookup in (
+        ("organisation", "organisation"),
+        ("service_level", "service_level"),
+        ("kind", "kind"),
+        ("priority", "priority"),
+        ("product", "product"),
+    ):
+        if filters.get(name):
+            queryset = queryset.filter(**{lookup: filters[name]})
+    queryset = _search(queryset, filters.get("q", ""))
+    return with_clocks(queryset).order_by(F("due_at").asc(nulls_last=True), "registered_at", "pk")
+
+
+def ticket_for_detail(queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    return with_clocks(
+        queryset.select_related(
+            "organisation",
+            "service_level",
+            "policy_version",
+            "product",
+            "module",
+            "assignee",
+            "consultant",
+            "registered_by",
+        )
+    )
+
+
+def consultancy_tickets() -> QuerySet[Ticket]:
+    return with_clocks(
+        Ticket.objects.filter(consultancy=ConsultancyDecision.AGREED)
+        .exclude(status=TicketStatus.CLOSED)
+        .select_related("organisation", "service_level", "consultant")
+        .annotate(hours_booked=Sum("bookings__hours"))
+        .order_by(F("consultancy_date").asc(nulls_first=True), "registered_at")
+    )
+
+
+def approvals_pending() -> QuerySet[Ticket]:
+    return with_clocks(
+        Ticket.objects.filter(status=TicketStatus.AWAITING_APPROVAL, approvals__status=DecisionStatus.PENDING)
+        .select_related("organisation", "service_level", "product", "registered_by")
+        .order_by("registered_at")
+    )
+
+
+# --- consultancy hours ----------------------------------------------------------------------
+
+
+def hours_cards_with_balance(*, organisation_id: int) -> list[HoursCard]:
+    cards = list(
+        HoursCard.objects.filter(organisation_id=organisation_id)
+        .annotate(used=Sum("bookings__hours"))
+        .order_by("purchased_on", "pk")
+    )
+    for card in cards:
+        card.left = card.hours - (card.used or 0)
+    return cards
+
+
+def hours_balance(*, organisation_id: int, on=None) -> Decimal:
+    """Hours left on the organisation's cards valid on ``on`` (today)."""
+    on = on or timezone.localdate()
+    cards = HoursCard.objects.filter(organisation_id=organisation_id).exclude(valid_until__lt=on)
+    bought = cards.aggregate(total=Sum("hours"))["total"] or Decimal(0)
+    used = HoursBooking.objects.filter(card__in=cards).aggregate(total=Sum("hours"))["total"] or Decimal(0)
+    return (Decimal(bought) - Decimal(used)).quantize(Decimal("0.01"))
+
+
+# --- what a user may do on a ticket now ------------------------------------------------------
+
+# action -> (RACI step it performs, statuses it may start from)
+ACTIONS: dict[str, tuple[str | None, set[str]]] = {
+    "classify": (ProcessStep.CLASSIFY, {TicketStatus.NEW, TicketStatus.OPEN}),
+    "question": (ProcessStep.CLASSIFY, {TicketStatus.NEW, TicketStatus.OPEN}),
+    "priority": (ProcessStep.CLASSIFY, set(ACTIVE_STATUSES)),
+    "problem": (ProcessStep.DETERMINE_PROBLEM, {TicketStatus.OPEN}),
+    "consultancy": (ProcessStep.AGREE_CONSULTANCY, {TicketStatus.OPEN}),
+    "bug": (ProcessStep.REGISTER_BUG, {TicketStatus.OPEN}),
+    "bug_status": (ProcessStep.TEST_BUG, {TicketStatus.OPEN}),
+    "plan": (ProcessStep.PLAN_WITH_CUSTOMER, {TicketStatus.OPEN}),
+    "consultancy_plan": (ProcessStep.PLAN_CONSULTANCY, {TicketStatus.OPEN}),
+    "hours": (ProcessStep.PLAN_CONSULTANCY, {TicketStatus.OPEN, TicketStatus.RESOLVED}),
+    "resolve": (ProcessStep.INFORM_CUSTOMER, {TicketStatus.OPEN}),
+    "todo": (ProcessStep.DETERMINE_TODO, {TicketStatus.OPEN}),
+    "close": (ProcessStep.UPDATE_TICKET, set(ACTIVE_STATUSES) | {TicketStatus.RESOLVED}),
+    "confirm": (ProcessStep.CUSTOMER_INFORMS, {TicketStatus.RESOLVED}),
+    "reopen": (ProcessStep.CUSTOMER_INFORMS, {TicketStatus.RESOLVED}),
+    "reprioritisation_decide": (ProcessStep.CLASSIFY, set(ACTIVE_STATUSES)),
+    "assign": (None, set(ACTIVE_STATUSES) | {TicketStatus.RESOLVED}),
+    "reply": (None, set(ACTIVE_STATUSES) | {TicketStatus.RESOLVED}),
+    "note": (None, set(TicketStatus.values)),
+}
+
+
+def ticket_actions(ticket: Ticket, user: User, *, raci: dict[tuple[str, str], str]) -> set[str]:
+    """Which forms to show. The services decide again; this only hides what would be refused."""
+    role = raci_role(user)
+    allowed = set()
+    for action, (step, statuses) in ACTIONS.items():
+        if ticket.status not in statuses:
+            continue
+        if step is None:
+            if user.is_support_staff:
+                allowed.add(action)
+        elif raci.get((step, role)) in (RaciLetter.RESPONSIBLE, RaciLetter.ACCOUNTABLE):
+            allowed.add(action)
+    if ticket.consultancy != ConsultancyDecision.AGREED:
+        allowed -= {"consultancy_plan", "hours"}
+    if ticket.status == TicketStatus.AWAITING_APPROVAL and role == RaciRole.MANAGER:
+        allowed |= {"approve", "reject"}
+    if user.is_customer:
+        allowed &= {"confirm", "reopen"}
+        if ticket.status in ACTIVE_STATUSES:
+            allowed.add("reprioritise")
+            if raci.get((ticket.step, RaciRole.CUSTOMER)) in ("R", "A", "C"):
+                allowed.add("message")
+    return allowed

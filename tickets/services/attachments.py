@@ -1,0 +1,73 @@
+"""Attachments: checked against the limits before anything is written, stored outside the web
+root under a random name."""
+
+import mimetypes
+from collections.abc import Iterable
+from pathlib import PurePath
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from tickets.models import Attachment, Message, Ticket
+
+# More files than this in one message is a mistake, not a support case.
+MAX_FILES_PER_MESSAGE = 10
+
+
+def attachment_validate(files: Iterable[File]) -> list[File]:
+    """Every file's type (by extension, on an allow-list) and size, before anything is saved."""
+    files = list(files)
+    errors = []
+    if len(files) > MAX_FILES_PER_MESSAGE:
+        errors.append(_("At most %(count)d files per message.") % {"count": MAX_FILES_PER_MESSAGE})
+    allowed = [ext.lower().lstrip(".") for ext in settings.TICKETS_ATTACHMENT_EXTENSIONS]
+    limit = settings.TICKETS_ATTACHMENT_MAX_BYTES
+    for file in files:
+        name = PurePath(file.name or "").name
+        extension = PurePath(name).suffix.lower().lstrip(".")
+        if extension not in allowed:
+            errors.append(
+                _("%(name)s: files of this type are not accepted (accepted: %(types)s).")
+                % {"name": name, "types": ", ".join(allowed)}
+            )
+        elif file.size > limit:
+            errors.append(
+                _("%(name)s is %(size)s; the limit is %(limit)s.")
+                % {"name": name, "size": filesizeformat(file.size), "limit": filesizeformat(limit)}
+            )
+        elif file.size == 0:
+            errors.append(_("%(name)s is empty.") % {"name": name})
+    if errors:
+        raise ValidationError({"attachments": errors})
+    return files
+
+
+def attachments_store(
+    *, ticket: Ticket, message: Message | None, files: Iterable[File], by: User | None
+) -> list[Attachment]:
+    """Call last in a service (after every check), inside its transaction. If saving one file
+    fails, those already written are removed again; the transaction rolls back the rows."""
+    stored: list[Attachment] = []
+    try:
+        for file in attachment_validate(files):
+            name = PurePath(file.name).name[:255]
+            attachment = Attachment(
+                ticket=ticket,
+                message=message,
+                original_name=name,
+                size=file.size,
+                uploaded_by=by,
+                content_type=mimetypes.guess_type(name)[0] or "application/octet-stream",
+            )
+            attachment.file.save(name, file, save=False)
+            stored.append(attachment)
+            attachment.save()
+    except Exception:
+        for attachment in stored:
+            attachment.file.delete(save=False)
+        raise
+    return stored
