@@ -138,6 +138,42 @@ class Explanation:
 _State = tuple[list[float], list[float], list[float], list[float], float, float, date, date]
 _EMPTY_STATE: _State = ([], [], [0.0], [], math.inf, -math.inf, _LAST_DATE, _FIRST_DATE)
 
+# The same horizon for add()'s whole-second fast path, in ints relative to `base`, the UTC
+# midnight on or before lo_ts: (starts, ends, cum, cum_end, day_first, base, base_ordinal,
+# lo, hi, tz). Values below 2**30 are single-digit CPython ints, the cheapest to add and compare
+# (so the mirror is only built for horizons under ~34 years), and a whole-second start then
+# needs no float at all. day_first[d] is the first interval ending after UTC day d of the
+# horizon: indexing it replaces the bisect for the start. It is a separate attribute; a
+# question reads either this tuple or _state, and each is consistent on its own.
+_Fast = tuple[list[int], list[int], list[int], list[int], list[int], int, int, int, int, ZoneInfo | None]
+_EMPTY_FAST: _Fast = ([], [], [0], [], [], 0, 0, 1, 0, None)
+
+
+# datetime.timestamp() of an aware datetime costs ~400 ns (two utcoffset calls, timedelta
+# objects, arbitrary-precision division), as much as the rest of add() together. For a
+# plain datetime whose UTC offset is a whole quarter of an hour (every offset in use today)
+# we compute the same value from its fields and this table; whole seconds are exact in a
+# float, and with microseconds we divide the same integer by 10**6 that timestamp() does,
+# so the float is identical. Anything else (other offsets, subclasses, None) uses
+# timestamp().
+_OFFSET_SECONDS: dict[timedelta, int] = {timedelta(minutes=m): m * 60 for m in range(-1440 + 15, 1440, 15)}
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+_fromtimestamp = datetime.fromtimestamp  # a module global: no class attribute lookup per call
+
+
+def _epoch_seconds(at: datetime) -> float:
+    """``at.timestamp()`` for an aware ``at``, faster (see ``_OFFSET_SECONDS``); naive raises."""
+    tzinfo = at.tzinfo
+    if tzinfo is not None:
+        off = _OFFSET_SECONDS.get(tzinfo.utcoffset(at))
+        if off is not None and type(at) is datetime:
+            ts = (at.toordinal() - _EPOCH_ORDINAL) * 86400 + at.hour * 3600 + at.minute * 60 + at.second - off
+            us = at.microsecond
+            return (ts * 1_000_000 + us) / 1_000_000 if us else float(ts)
+    if tzinfo is None or at.utcoffset() is None:
+        raise ValueError(f"business time needs an aware datetime, got naive {at!r}")
+    return at.timestamp()
+
 
 class BusinessCalendar:
     """Weekly opening hours in one timezone, minus closed dates; answers business-time sums.
@@ -192,6 +228,7 @@ class BusinessCalendar:
         self._closed = frozenset(closed)
         self._closed_sorted = sorted(closed)
         self._state: _State = _EMPTY_STATE
+        self._fast: _Fast = _EMPTY_FAST
         if horizon_start is not None:
             self._lay_out(horizon_start, horizon_start + timedelta(days=_PAST_DAYS + _FUTURE_DAYS))
 
@@ -238,23 +275,58 @@ class BusinessCalendar:
         opening. Negative, NaN and infinite amounts raise ``ValueError``.
 
         This is the hot path (every deadline recompute), so it reads one state tuple into
-        locals, does two bisects and builds exactly one datetime; anything unusual (zero,
-        outside the horizon, bad input) goes to :meth:`_add_slow`.
+        locals, does at most two bisects and builds exactly one datetime; whole-second input
+        takes an all-int path (see ``_Fast``), and anything unusual (zero, outside the
+        horizon, bad input) goes to :meth:`_add_slow`.
         """
-        if start.tzinfo is None:
+        tzinfo = start.tzinfo
+        if tzinfo is None:
             raise ValueError(f"business time needs an aware datetime, got naive {start!r}")
-        ts = start.timestamp()
+        off = _OFFSET_SECONDS.get(tzinfo.utcoffset(start))
+        if off is not None and type(start) is datetime:
+            sod = start.hour * 3600 + start.minute * 60 + start.second - off
+            if type(business_seconds) is int and not start.microsecond:
+                # Whole seconds throughout: the float path's sums, exact in small ints, so
+                # the same answer at about two thirds of the cost.
+                starts, ends, cum, cum_end, day_first, base, base_ord, lo, hi, tz = self._fast
+                ts = (start.toordinal() - base_ord) * 86400 + sod
+                if lo <= ts < hi and business_seconds > 0:
+                    try:
+                        i = day_first[ts // 86400]
+                        while ends[i] <= ts:
+                            i += 1
+                        s = starts[i]
+                        p = cum[i]
+                        target = (p + (ts - s) if ts > s else p) + business_seconds
+                        c = cum_end[i]
+                        if target > c:
+                            i = bisect_left(cum_end, target, i + 1)
+                            c = cum_end[i]
+                        return _fromtimestamp(base + ends[i] - (c - target), tz)
+                    except IndexError:
+                        pass  # beyond the laid-out horizon: the float path extends it
+            # _epoch_seconds(start), inlined: a call costs as much as a bisect here.
+            ts = (start.toordinal() - _EPOCH_ORDINAL) * 86400 + sod
+            us = start.microsecond
+            ts = (ts * 1_000_000 + us) / 1_000_000 if us else float(ts)
+        else:
+            ts = start.timestamp()
         starts, ends, cum, cum_end, lo, hi, _, _ = self._state
         if lo <= ts < hi and business_seconds > 0:
             i = bisect_right(ends, ts)
             try:
                 s = starts[i]
                 # Position of start: inside interval i, or (closed) at its opening.
-                target = (cum[i] + (ts - s) if ts > s else cum[i]) + business_seconds
+                p = cum[i]
+                target = (p + (ts - s) if ts > s else p) + business_seconds
                 # The first interval whose cumulative end reaches the target; bisect_left so
                 # that a target equal to a closing total stays at that closing instant.
+                # Usually that is interval i itself, which spares the second bisect.
+                c = cum_end[i]
+                if p < target <= c:
+                    return _fromtimestamp(ends[i] - (c - target), self._tz)
                 j = bisect_left(cum_end, target)
-                return datetime.fromtimestamp(ends[j] - (cum_end[j] - target), self._tz)
+                return _fromtimestamp(ends[j] - (cum_end[j] - target), self._tz)
             except IndexError:
                 pass  # the start or the target lies beyond the laid-out horizon
         return self._add_slow(start, ts, business_seconds)
@@ -265,7 +337,8 @@ class BusinessCalendar:
         An ``int`` when the answer is a whole number of seconds (always so for whole-second
         inputs), otherwise a float rounded to the microsecond, which is what datetimes carry.
         """
-        ta, tb = self._timestamps(a, b)
+        ta = _epoch_seconds(a)
+        tb = _epoch_seconds(b)
         if tb <= ta:
             return 0
         starts, ends, cum, _, lo, hi, _, _ = self._state
@@ -275,9 +348,10 @@ class BusinessCalendar:
         n = len(starts)
         i = bisect_right(ends, ta)
         pa = cum[i] + (ta - starts[i]) if i < n and ta > starts[i] else cum[i]
-        i = bisect_right(ends, tb)
+        i = bisect_right(ends, tb, i)  # tb > ta: no need to search before i
         pb = cum[i] + (tb - starts[i]) if i < n and tb > starts[i] else cum[i]
-        return _tidy(pb - pa)
+        d = pb - pa
+        return int(d) if d.is_integer() else _tidy(d)  # whole seconds skip _tidy's round()
 
     def explain(self, a: datetime, b: datetime) -> Explanation:
         """The intervals that count in ``[a, b)`` and the closed working days skipped."""
@@ -356,12 +430,10 @@ class BusinessCalendar:
             self._extend_forward(max(_EXTEND_DAYS, int(missing // self._day_seconds * 7) + 7))
 
     def _timestamp(self, at: datetime) -> float:
-        if at.tzinfo is None or at.utcoffset() is None:
-            raise ValueError(f"business time needs an aware datetime, got naive {at!r}")
-        return at.timestamp()
+        return _epoch_seconds(at)
 
     def _timestamps(self, a: datetime, b: datetime) -> tuple[float, float]:
-        return self._timestamp(a), self._timestamp(b)
+        return _epoch_seconds(a), _epoch_seconds(b)
 
     def _local_date(self, ts: float) -> date:
         return datetime.fromtimestamp(ts, self._tz).date()
@@ -421,13 +493,15 @@ class BusinessCalendar:
             new_ends.append(e)
         durations = [e - s for s, e in zip(new_starts, new_ends, strict=True)]
         cum = list(accumulate(durations, initial=0.0))
+        lo_ts, hi_ts = self._midnight(lo_date), self._midnight(hi_date)
+        self._fast = _fast_state(new_starts, new_ends, cum, lo_ts, hi_ts, self._tz)
         self._state = (
             new_starts,
             new_ends,
             cum,
             cum[1:],
-            self._midnight(lo_date),
-            self._midnight(hi_date),
+            lo_ts,
+            hi_ts,
             lo_date,
             hi_date,
         )
@@ -454,6 +528,33 @@ class BusinessCalendar:
 
     def _midnight(self, d: date) -> float:
         return datetime.combine(d, time(0), tzinfo=self._tz).timestamp()
+
+
+def _fast_state(
+    starts: list[float], ends: list[float], cum: list[float], lo_ts: float, hi_ts: float, tz: ZoneInfo
+) -> _Fast:
+    """The int mirror of a horizon (see ``_Fast``); empty (never used) if a value is fractional."""
+    base_day = int(lo_ts // 86400)
+    base = base_day * 86400
+    if hi_ts - base >= 2**30 or not all(x.is_integer() for x in (*starts, *ends, cum[-1], lo_ts, hi_ts)):
+        return _EMPTY_FAST  # a horizon of 34+ years, or sub-second offsets: floats only
+    istarts = [int(x) - base for x in starts]
+    iends = [int(x) - base for x in ends]
+    icum = [int(x) for x in cum]
+    hi = int(hi_ts) - base
+    day_first = [bisect_right(iends, d * 86400) for d in range(hi // 86400 + 1)]
+    return (
+        istarts,
+        iends,
+        icum,
+        icum[1:],
+        day_first,
+        base,
+        base_day + _EPOCH_ORDINAL,
+        int(lo_ts) - base,
+        hi,
+        tz,
+    )
 
 
 def _merge_ranges(ranges: Iterable[OpeningRange]) -> tuple[OpeningRange, ...]:

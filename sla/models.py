@@ -9,6 +9,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import NotificationTopic
+from accounts.tenancy import TenantQuerySet
 from tickets.choices import Impact, Priority, TicketKind, Urgency
 
 
@@ -28,8 +30,12 @@ class Calendar(models.Model):
     name = models.CharField(_("name"), max_length=100, unique=True)
     timezone = models.CharField(_("timezone"), max_length=64, default="Europe/Amsterdam")
     closed_on_good_friday = models.BooleanField(_("closed on Good Friday"), default=True)
-    liberation_day = models.CharField(_("closed on Liberation Day"), max_length=12,
-                                      choices=LiberationDay.choices, default=LiberationDay.LUSTRUM)
+    liberation_day = models.CharField(
+        _("closed on Liberation Day"),
+        max_length=12,
+        choices=LiberationDay.choices,
+        default=LiberationDay.LUSTRUM,
+    )
     version = models.PositiveIntegerField(default=1, editable=False)
 
     class Meta:
@@ -43,9 +49,18 @@ class Calendar(models.Model):
 
 class OpeningHours(models.Model):
     calendar = models.ForeignKey(Calendar, on_delete=models.CASCADE, related_name="opening_hours")
-    weekday = models.PositiveSmallIntegerField(_("weekday"), choices=[
-        (0, _("Monday")), (1, _("Tuesday")), (2, _("Wednesday")), (3, _("Thursday")),
-        (4, _("Friday")), (5, _("Saturday")), (6, _("Sunday"))])
+    weekday = models.PositiveSmallIntegerField(
+        _("weekday"),
+        choices=[
+            (0, _("Monday")),
+            (1, _("Tuesday")),
+            (2, _("Wednesday")),
+            (3, _("Thursday")),
+            (4, _("Friday")),
+            (5, _("Saturday")),
+            (6, _("Sunday")),
+        ],
+    )
     opens = models.TimeField(_("opens"))
     closes = models.TimeField(_("closes"))
 
@@ -54,10 +69,12 @@ class OpeningHours(models.Model):
         verbose_name = _("opening hours")
         verbose_name_plural = _("opening hours")
         constraints = [
-            models.CheckConstraint(condition=Q(opens__lt=models.F("closes")),
-                                   name="opening_hours_open_before_close"),
-            models.UniqueConstraint(fields=["calendar", "weekday", "opens"],
-                                    name="opening_hours_unique_start"),
+            models.CheckConstraint(
+                condition=Q(opens__lt=models.F("closes")), name="opening_hours_open_before_close"
+            ),
+            models.UniqueConstraint(
+                fields=["calendar", "weekday", "opens"], name="opening_hours_unique_start"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -120,15 +137,21 @@ class ServiceLevel(models.Model):
     channel_mail = models.BooleanField(_("registration by mail"), default=False)
     channel_phone = models.BooleanField(_("phone contact"), default=False)
     at_risk_percent = models.PositiveSmallIntegerField(
-        _("at risk from (% of the target)"), default=75,
-        help_text=_("A running clock is 'at risk' once it has used this share of its target."))
+        _("at risk from (% of the target)"),
+        default=75,
+        help_text=_("A running clock is 'at risk' once it has used this share of its target."),
+    )
 
     class Meta:
         ordering = ["name"]
         verbose_name = _("service level")
         verbose_name_plural = _("service levels")
-        constraints = [models.CheckConstraint(condition=Q(at_risk_percent__gt=0, at_risk_percent__lt=100),
-                                              name="service_level_at_risk_between_0_and_100")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(at_risk_percent__gt=0, at_risk_percent__lt=100),
+                name="service_level_at_risk_between_0_and_100",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -179,12 +202,15 @@ class Target(models.Model):
         verbose_name = _("target")
         verbose_name_plural = _("targets")
         constraints = [
-            models.UniqueConstraint(fields=["policy_version", "service_level", "ticket_kind",
-                                            "priority", "clock"], name="target_once_per_cell"),
+            models.UniqueConstraint(
+                fields=["policy_version", "service_level", "ticket_kind", "priority", "clock"],
+                name="target_once_per_cell",
+            ),
             models.CheckConstraint(
                 condition=Q(unit="best_effort", amount__isnull=True)
                 | (~Q(unit="best_effort") & Q(amount__gt=0)),
-                name="target_amount_matches_unit"),
+                name="target_amount_matches_unit",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -224,8 +250,9 @@ class PriorityRule(models.Model):
 class Contract(models.Model):
     """An organisation's service level over a date range."""
 
-    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.CASCADE,
-                                     related_name="contracts")
+    organisation = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.CASCADE, related_name="contracts"
+    )
     service_level = models.ForeignKey(ServiceLevel, on_delete=models.PROTECT, related_name="contracts")
     valid_from = models.DateField(_("valid from"))
     valid_until = models.DateField(_("valid until"), null=True, blank=True)
@@ -235,9 +262,10 @@ class Contract(models.Model):
         verbose_name = _("contract")
         verbose_name_plural = _("contracts")
         constraints = [
-            models.CheckConstraint(condition=Q(valid_until__isnull=True)
-                                   | Q(valid_until__gte=models.F("valid_from")),
-                                   name="contract_ends_after_it_starts"),
+            models.CheckConstraint(
+                condition=Q(valid_until__isnull=True) | Q(valid_until__gte=models.F("valid_from")),
+                name="contract_ends_after_it_starts",
+            ),
             models.UniqueConstraint(fields=["organisation", "valid_from"], name="contract_start_once"),
         ]
 
@@ -281,13 +309,18 @@ class Clock(models.Model):
         indexes = [
             # The sweep's range queries: only running clocks not yet recorded are in them, so a
             # sweep costs in proportion to the transitions, not to the open tickets.
-            models.Index(fields=["due_at"], name="clock_due_unrecorded",
-                         condition=Q(state="running", breach_recorded=False, due_at__isnull=False)),
-            models.Index(fields=["at_risk_at"], name="clock_risk_unrecorded",
-                         condition=Q(state="running", at_risk_recorded=False, at_risk_at__isnull=False)),
+            models.Index(
+                fields=["due_at"],
+                name="clock_due_unrecorded",
+                condition=Q(state="running", breach_recorded=False, due_at__isnull=False),
+            ),
+            models.Index(
+                fields=["at_risk_at"],
+                name="clock_risk_unrecorded",
+                condition=Q(state="running", at_risk_recorded=False, at_risk_at__isnull=False),
+            ),
             # The desk queue and dashboards: open clocks by deadline.
-            models.Index(fields=["due_at"], name="clock_running_due",
-                         condition=Q(state="running")),
+            models.Index(fields=["due_at"], name="clock_running_due", condition=Q(state="running")),
         ]
 
     def __str__(self) -> str:
@@ -311,8 +344,9 @@ class ClockEvent(models.Model):
     clock = models.ForeignKey(Clock, on_delete=models.CASCADE, related_name="events")
     action = models.CharField(max_length=10, choices=ClockAction.choices)
     at = models.DateTimeField()
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                           related_name="+")
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     reason = models.CharField(max_length=200, blank=True)
 
     class Meta:
@@ -359,3 +393,340 @@ class Heartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} @ {self.beat_at:%Y-%m-%d %H:%M:%S}"
+
+
+# --- Managers: published figures, availability, announcements, SLA changes, reports ---------
+
+
+class FigureUnit(models.TextChoices):
+    HOURS = "hours", _("business hours")
+    DAYS = "days", _("working days")
+
+
+class PublishedFigure(models.Model):
+    """A performance figure the SLA publishes as "what we achieve today" (SPEC §2): e.g. 95%
+    of resolutions below High within 5 working days. The dashboard measures each against the
+    clocks that stopped in a period, in business time on each ticket's own calendar, so a
+    working day is 6 h on Default and 9 h on Extended. Seeded; editable by a manager."""
+
+    clock = models.CharField(_("clock"), max_length=10, choices=ClockKind.choices)
+    high_priority = models.BooleanField(
+        _("High priority"), help_text=_("On: applies to High tickets; off: to every priority below High.")
+    )
+    within_amount = models.DecimalField(_("within"), max_digits=7, decimal_places=2)
+    within_unit = models.CharField(_("unit"), max_length=10, choices=FigureUnit.choices)
+    share_percent = models.DecimalField(_("share promised (%)"), max_digits=5, decimal_places=2)
+    label = models.CharField(_("as published"), max_length=100, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "pk"]  # as seeded: response first, High before below High
+        verbose_name = _("published figure")
+        verbose_name_plural = _("published figures")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(within_amount__gt=0, share_percent__gt=0, share_percent__lte=100),
+                name="published_figure_sane",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.clock} {'High' if self.high_priority else '<High'}: {self.share_percent}% "
+            f"within {self.within_amount.normalize():f} {self.within_unit}"
+        )
+
+    def seconds(self, *, day_seconds: int) -> int:
+        per_unit = 3600 if self.within_unit == FigureUnit.HOURS else day_seconds
+        return int(self.within_amount * per_unit)
+
+
+class HostedProduct(models.Model):
+    """A product we run in our cloud (SPEC §6, §8): what availability is measured for. No
+    organisations chosen means every customer uses it."""
+
+    code = models.SlugField(_("code"), unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    organisations = models.ManyToManyField(
+        "accounts.Organisation", blank=True, related_name="hosted_products", verbose_name=_("organisations")
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("hosted product")
+        verbose_name_plural = _("hosted products")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MaintenanceWindow(models.Model):
+    """A weekly maintenance window (SPEC §8: Mon-Fri 20:00-04:00, Saturday and Sunday all day,
+    Amsterdam). A window whose end is not after its start runs into the next day (20:00-04:00;
+    00:00-00:00 is the whole day). Time inside a window does not count for availability."""
+
+    weekday = models.PositiveSmallIntegerField(
+        _("weekday"),
+        choices=[
+            (0, _("Monday")),
+            (1, _("Tuesday")),
+            (2, _("Wednesday")),
+            (3, _("Thursday")),
+            (4, _("Friday")),
+            (5, _("Saturday")),
+            (6, _("Sunday")),
+        ],
+    )
+    starts = models.TimeField(_("starts"))
+    ends = models.TimeField(_("ends"), help_text=_("Not after the start: the next day."))
+    timezone = models.CharField(_("timezone"), max_length=64, default="Europe/Amsterdam")
+
+    class Meta:
+        ordering = ["weekday", "starts"]
+        verbose_name = _("maintenance window")
+        verbose_name_plural = _("maintenance windows")
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.starts:%H:%M}-{self.ends:%H:%M}"
+
+
+class AvailabilityTarget(models.Model):
+    """The availability promised per calendar year (SPEC §8: 99%; document 000: 99.8%)."""
+
+    effective_from = models.DateField(_("effective from"), unique=True)
+    percent = models.DecimalField(_("availability target (%)"), max_digits=5, decimal_places=2)
+
+    class Meta:
+        ordering = ["-effective_from"]
+        verbose_name = _("availability target")
+        verbose_name_plural = _("availability targets")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(percent__gt=0, percent__lte=100), name="availability_target_percent"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.percent}% from {self.effective_from}"
+
+
+class OutageQuerySet(TenantQuerySet):
+    """Customers see the outages of their own organisation and those that hit everyone."""
+
+    def for_user(self, user):
+        if getattr(user, "is_authenticated", False) and user.is_customer and user.organisation_id:
+            return self.filter(
+                Q(organisations__isnull=True) | Q(organisations=user.organisation_id)
+            ).distinct()
+        return super().for_user(user)
+
+
+class Outage(models.Model):
+    """A stretch in which hosted products were down. Planned (announced maintenance) and
+    force majeure outages are excluded from availability, as is time in maintenance windows."""
+
+    title = models.CharField(_("title"), max_length=200)
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(
+        _("ends at"), null=True, blank=True, help_text=_("Empty while the outage lasts.")
+    )
+    products = models.ManyToManyField(HostedProduct, related_name="outages", verbose_name=_("products"))
+    organisations = models.ManyToManyField(
+        "accounts.Organisation",
+        blank=True,
+        related_name="outages",
+        verbose_name=_("organisations"),
+        help_text=_("Empty: every organisation was affected."),
+    )
+    planned = models.BooleanField(_("planned (announced maintenance)"), default=False)
+    force_majeure = models.BooleanField(_("force majeure"), default=False)
+    description = models.TextField(_("description"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    objects = OutageQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-starts_at"]
+        verbose_name = _("outage")
+        verbose_name_plural = _("outages")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__isnull=True) | Q(ends_at__gt=models.F("starts_at")),
+                name="outage_ends_after_it_starts",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+#: The topics a manager announces (SPEC §11); contacts choose which of them they receive.
+ANNOUNCEMENT_TOPICS = (
+    NotificationTopic.DATA_LEAK,
+    NotificationTopic.DISRUPTION,
+    NotificationTopic.RELEASE,
+    NotificationTopic.NEWS,
+    NotificationTopic.MAINTENANCE,
+)
+
+
+class Announcement(models.Model):
+    """News for every customer on one topic, shown in the portal and mailed (through the
+    outbox) to the contacts subscribed to that topic. An SLA change notice is one too, tied
+    to its policy version, and it reaches every organisation's coordinators regardless."""
+
+    topic = models.CharField(
+        _("topic"), max_length=20, choices=[(t.value, t.label) for t in ANNOUNCEMENT_TOPICS]
+    )
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("text"))
+    release_notes = models.TextField(_("release notes"), blank=True)
+    published_at = models.DateTimeField(_("published at"), db_index=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    policy_version = models.OneToOneField(
+        PolicyVersion, on_delete=models.CASCADE, null=True, blank=True, related_name="announcement"
+    )
+
+    class Meta:
+        ordering = ["-published_at"]
+        verbose_name = _("announcement")
+        verbose_name_plural = _("announcements")
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class PolicyObjectionQuerySet(TenantQuerySet):
+    tenant_path = "organisation"
+
+
+class PolicyObjection(models.Model):
+    """SPEC §8: a customer may object, with reasons, within one month of an SLA change's
+    announcement. One per organisation and version."""
+
+    policy_version = models.ForeignKey(PolicyVersion, on_delete=models.CASCADE, related_name="objections")
+    organisation = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.CASCADE, related_name="policy_objections"
+    )
+    filed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    motivation = models.TextField(_("motivation"))
+    filed_at = models.DateTimeField(_("filed at"))
+
+    objects = PolicyObjectionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["policy_version", "filed_at"]
+        verbose_name = _("objection to an SLA change")
+        verbose_name_plural = _("objections to SLA changes")
+        constraints = [
+            models.UniqueConstraint(fields=["policy_version", "organisation"], name="policy_objection_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation_id} objects to {self.policy_version_id}"
+
+
+class ReportStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Being produced")
+    DONE = "done", _("Ready")
+    FAILED = "failed", _("Failed")
+
+
+class ServiceReportQuerySet(TenantQuerySet):
+    tenant_path = "organisation"
+
+
+class ServiceReport(models.Model):
+    """A service report of one organisation over a period (SPEC §1: 4 a year on Extended):
+    stored as produced (HTML and PDF), so what was sent is what can be shown later."""
+
+    organisation = models.ForeignKey(
+        "accounts.Organisation",
+        on_delete=models.CASCADE,
+        related_name="service_reports",
+        verbose_name=_("organisation"),
+    )
+    period_start = models.DateField(_("from"))
+    period_end = models.DateField(_("until (inclusive)"))
+    status = models.CharField(max_length=10, choices=ReportStatus.choices, default=ReportStatus.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0)  # percent, for the progress bar
+    html = models.TextField(blank=True)
+    pdf = models.BinaryField(blank=True, default=b"")
+    error = models.CharField(max_length=500, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )  # empty: the quarterly beat job
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ServiceReportQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-period_start", "organisation"]
+        verbose_name = _("service report")
+        verbose_name_plural = _("service reports")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "period_start", "period_end"], name="service_report_once_per_period"
+            ),
+            models.CheckConstraint(
+                condition=Q(period_end__gte=models.F("period_start")), name="service_report_period_order"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation_id} {self.period_start}..{self.period_end}"
+
+
+class ComplianceDay(models.Model):
+    """The clocks that stopped on one day (Amsterdam), counted per clock kind, service level,
+    priority and calendar: the dashboard's trend and published figures read these few rows
+    instead of a million clocks. Kept by ``sla.rollup.compliance_rollup_refresh`` (every
+    minute: new days and the days whose clocks changed) and rebuilt nightly; today and any
+    day not yet rolled up are counted from the clocks themselves.
+
+    ``within`` holds, per published figure, how many of these clocks stayed within it, keyed
+    ``"<figure id>:<threshold seconds>"`` so that an edited figure simply misses its key and
+    is counted from the clocks until the next rebuild."""
+
+    day = models.DateField()
+    clock = models.CharField(max_length=10, choices=ClockKind.choices)
+    service_level = models.ForeignKey(ServiceLevel, on_delete=models.CASCADE, related_name="+")
+    priority = models.PositiveSmallIntegerField(choices=Priority.choices)
+    calendar = models.ForeignKey(Calendar, on_delete=models.CASCADE, related_name="+")
+    total = models.PositiveIntegerField(default=0)  # every stopped clock, best effort included
+    with_target = models.PositiveIntegerField(default=0)
+    met = models.PositiveIntegerField(default=0)  # with a target and within it
+    within = models.JSONField(default=dict)
+
+    class Meta:
+        verbose_name = _("compliance per day")
+        verbose_name_plural = _("compliance per day")
+        constraints = [models.UniqueConstraint(
+            fields=["day", "clock", "service_level", "priority", "calendar"], name="compliance_day_once")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.clock} P{self.priority}: {self.met}/{self.with_target}"
+
+
+class ComplianceRollupState(models.Model):
+    """Where the roll-up stands (one row): days before ``rolled_until`` are in ComplianceDay;
+    clock events up to ``last_event_id`` and ticket changes up to ``last_ticket_update`` are
+    accounted for."""
+
+    rolled_until = models.DateField(null=True, blank=True)
+    last_event_id = models.BigIntegerField(default=0)
+    last_ticket_update = models.DateTimeField(null=True, blank=True)
+    refreshed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("compliance roll-up state")
+
+    def __str__(self) -> str:
+        return f"rolled until {self.rolled_until}"

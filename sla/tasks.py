@@ -21,3 +21,34 @@ def sla_sweep_task() -> dict:
 @shared_task
 def sla_calendar_recompute_task(*, calendar_id: int) -> int:
     return services.sla_calendar_recompute(calendar_id=calendar_id)
+
+
+# --- managers: service reports -------------------------------------------------------------
+
+
+@shared_task
+def service_report_generate_task(*, report_id: int) -> int:
+    from sla.reports import service_report_generate
+
+    return service_report_generate(report_id=report_id).pk
+
+
+@shared_task
+def service_reports_due_task() -> int:
+    from sla.reports import service_reports_due
+
+    return len(service_reports_due())
+
+
+@shared_task
+def compliance_rollup_refresh_task() -> int:
+    from sla.rollup import compliance_rollup_refresh
+
+    return compliance_rollup_refresh()
+
+
+@shared_task
+def compliance_rollup_rebuild_task() -> int:
+    from sla.rollup import compliance_rollup_rebuild
+
+    return compliance_rollup_rebuild()

@@ -1,0 +1,325 @@
+"""Benchmark: one SLA sweep over a million open tickets, and an empty one.
+
+Run from anywhere, against any PostgreSQL server you may create a database on:
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres python bench/sweep.py [--tickets 1000000]
+
+The database named in DATABASE_URL is only used to connect; the bench drops and recreates its
+own database beside it (``--database``, default ``sla_bench``), migrates it, and leaves it
+behind for inspection (``--drop`` removes it at the end).
+
+What it loads, with ``INSERT ... SELECT generate_series`` (one statement per table, so a
+million tickets take a minute or two on 2 cores, not an hour of ORM saves):
+
+* a few staff (support managers, agents) and organisations with coordinators and customer
+  users, each organisation on the seeded Default or Extended level;
+* N open tickets, each with a running response and a resolution clock (2N clocks). 1% of
+  the response clocks have their at-risk instant and their deadline in the minute since the
+  last sweep; every other clock's instants lie in the future, and half of the resolution
+  clocks are best effort (no deadline). Clock events are not loaded: the sweep never reads
+  them.
+
+Then it times (a) one ``sla_sweep()`` recording those N/100 at-risk and N/100 breached
+transitions with their digest notifications, and (b) sweeps with nothing due, and prints the
+figures against the goals. The plans of the sweep's select (EXPLAIN before the timed sweep,
+EXPLAIN ANALYZE after it) show that it reads the partial index of unrecorded running clocks,
+so its cost follows the transitions, not the number of open tickets.
+
+The Celery broker is kombu's in-memory transport: the sweep's "deliver the outbox now"
+message stays in this process instead of reaching a real worker.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+SWEEP_GOAL_S = 2.0
+EMPTY_SWEEP_GOAL_S = 0.050
+MANAGERS, AGENTS, ORGANISATIONS = 3, 20, 200
+COORDINATORS_PER_ORGANISATION, CUSTOMERS_PER_ORGANISATION = 2, 3
+# The window since the last sweep: the beat runs the sweep every minute.
+WINDOW_S = 60
+
+
+def recreate_database(server_url: str, name: str) -> str:
+    """Drop and create database ``name`` on the server of ``server_url``; return its URL."""
+    import psycopg
+
+    parts = urlsplit(server_url)
+    if not parts.scheme.startswith("postgres"):
+        sys.exit("bench/sweep.py needs PostgreSQL: DATABASE_URL=postgres://user@host:5432/postgres")
+    conninfo = urlunsplit(parts._replace(scheme="postgresql"))
+    with psycopg.connect(conninfo, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{name}"')
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def drop_database(server_url: str, name: str) -> None:
+    import psycopg
+    from django.db import connections
+
+    connections.close_all()
+    conninfo = urlunsplit(urlsplit(server_url)._replace(scheme="postgresql"))
+    with psycopg.connect(conninfo, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def setup_django(database_url: str) -> None:
+    os.environ["DATABASE_URL"] = database_url
+    os.environ["CELERY_BROKER_URL"] = "memory://localhost/"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sla_portal.settings")
+    # DEBUG=1 would keep every SQL string of the sweep in memory; production runs without it.
+    os.environ["DEBUG"] = "0"
+    os.environ.setdefault("SECRET_KEY", "bench-only-" + "x" * 40)
+    import django
+
+    django.setup()
+
+
+def insert_series(cursor, model, params: dict, *, fixed: dict, computed: dict[str, str]) -> None:
+    """``INSERT INTO <model's table> SELECT ... FROM generate_series(1, %(n)s) AS g``.
+
+    ``computed`` maps columns to SQL expressions of ``g``; every other column gets the value
+    Django would save for a new instance built from ``fixed`` (so its defaults), which keeps
+    this bench loading when the models gain columns. Computed columns the model does not
+    have are left out."""
+    from django.db import connection
+
+    instance = model(**fixed)
+    columns, values = [], []
+    for field in model._meta.concrete_fields:
+        columns.append(connection.ops.quote_name(field.column))
+        if field.column in computed:
+            values.append(computed[field.column])
+        else:
+            key = f"{model._meta.db_table}_{field.column}"
+            params[key] = field.get_db_prep_save(field.pre_save(instance, add=True), connection)
+            values.append(f"%({key})s")
+    cursor.execute(f"INSERT INTO {model._meta.db_table} ({', '.join(columns)}) "  # noqa: S608 - names from the models
+                   f"SELECT {', '.join(values)} FROM generate_series(1, %(n)s) AS g", params)
+
+
+def load(tickets: int) -> dict:
+    """People, contracts and ``tickets`` open tickets with 2 clocks each; returns what the
+    printout needs."""
+    from django.contrib.auth.hashers import make_password
+    from django.db import connection, transaction
+
+    from accounts.models import Organisation, Role, User
+    from sla.models import Clock, Contract, PolicyVersion, ServiceLevel
+    from tickets.models import Ticket
+
+    def person(email: str, role: str, organisation=None) -> User:
+        return User(email=email, role=role, organisation=organisation, password=unusable)
+
+    unusable = make_password(None)  # nobody logs in to the bench database
+    levels = list(ServiceLevel.objects.order_by("code"))  # default, extended
+    policy = PolicyVersion.objects.get(document="001")
+    with transaction.atomic():
+        User.objects.bulk_create([person(f"manager{i}@bench.example", Role.MANAGER) for i in range(MANAGERS)]
+                                 + [person(f"agent{i}@bench.example", Role.AGENT) for i in range(AGENTS)])
+        organisations = Organisation.objects.bulk_create(
+            [Organisation(name=f"Bench organisation {i:03d}") for i in range(ORGANISATIONS)])
+        contracts = Contract.objects.bulk_create(
+            [Contract(organisation=org, service_level=levels[i % 2], valid_from="2020-01-01")
+             for i, org in enumerate(organisations)])
+        customers = []
+        for org in organisations:
+            customers += [person(f"coordinator{j}.{org.pk}@bench.example", Role.COORDINATOR, org)
+                          for j in range(COORDINATORS_PER_ORGANISATION)]
+            customers += [person(f"user{j}.{org.pk}@bench.example", Role.CUSTOMER_USER, org)
+                          for j in range(CUSTOMERS_PER_ORGANISATION)]
+        User.objects.bulk_create(customers)
+    agent_ids = list(User.objects.filter(role=Role.AGENT).order_by("pk").values_list("pk", flat=True))
+    params = {
+        "n": tickets,
+        "orgs": [org.pk for org in organisations],
+        "contracts": [c.pk for c in contracts],
+        "levels": [c.service_level_id for c in contracts],
+        "calendars": [levels[i % 2].calendar_id for i in range(ORGANISATIONS)],
+        "agents": agent_ids,
+        "policy": policy.pk,
+        "window": WINDOW_S,
+    }
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit = off")
+        cursor.execute("SET maintenance_work_mem = '512MB'")
+        cursor.execute("SELECT now()")
+        (params["t0"],) = cursor.fetchone()
+        # Ticket g belongs to organisation (g + g/100) % 200, which spreads the tickets due now
+        # (g % 100 = 0) over every organisation; every second ticket has an assignee.
+        org = "1 + (g + g / 100) %% 200"
+        response_due = """CASE WHEN g %% 100 = 0
+                               THEN %(t0)s - make_interval(secs => (g / 100) %% (%(window)s / 2))
+                               ELSE %(t0)s + interval '3 hours' + make_interval(secs => g %% 2592000) END"""
+        response_at_risk = f"{response_due} - CASE WHEN g %% 100 = 0 THEN interval '30 seconds' " \
+                           "ELSE interval '2 hours' END"
+        insert_series(cursor, Ticket, params, fixed={
+            "kind": "incident", "impact": 2, "urgency": 2, "priority": 2, "status": "open",
+            "policy_version_id": policy.pk,
+        }, computed={
+            "id": "g",
+            "organisation_id": f"(%(orgs)s::bigint[])[{org}]",
+            "contract_id": f"(%(contracts)s::bigint[])[{org}]",
+            "service_level_id": f"(%(levels)s::bigint[])[{org}]",
+            "title": "'Bench ticket ' || g",
+            "assignee_id": "CASE WHEN g %% 2 = 0 THEN (%(agents)s::bigint[])[1 + (g / 2 + g / 100) %% 20] "
+                           "END",
+            "registered_at": "%(t0)s - interval '1 day'",
+            "due_at": response_due,  # the ticket's copy of its nearest deadline, if it keeps one
+            "at_risk_at": response_at_risk,
+        })
+        # Response clock 2g-1: 1 in 100 crossed at-risk and due within the last minute (spread
+        # over it); the rest are due between 3 hours and 30 days from now.
+        clock_fixed = {"state": "running", "consumed_seconds": 0}
+        insert_series(cursor, Clock, params, fixed=clock_fixed, computed={
+            "id": "2 * g - 1",
+            "ticket_id": "g",
+            "kind": "'response'",
+            "calendar_id": f"(%(calendars)s::bigint[])[{org}]",
+            "target_seconds": "28800",
+            "segment_started_at": "%(t0)s - interval '1 day'",
+            "due_at": response_due,
+            "at_risk_at": response_at_risk,
+        })
+        # Resolution clock 2g: best effort on odd tickets, a deadline weeks away on even ones,
+        # except 1 in 200 tickets that breached days ago, were recorded then and still run: the
+        # partial indexes leave those out, an index on all running clocks would not.
+        old = "g %% 200 = 2"
+        resolution_due = f"""CASE WHEN {old} THEN %(t0)s - interval '2 days' - make_interval(secs => g)
+                                  WHEN g %% 2 = 0 THEN %(t0)s + interval '30 days' + make_interval(secs => g)
+                             END"""
+        insert_series(cursor, Clock, params, fixed=clock_fixed, computed={
+            "id": "2 * g",
+            "ticket_id": "g",
+            "kind": "'resolution'",
+            "calendar_id": f"(%(calendars)s::bigint[])[{org}]",
+            "target_seconds": "CASE WHEN g %% 2 = 0 THEN 40 * 6 * 3600 END",
+            "segment_started_at": "%(t0)s - interval '1 day'",
+            "due_at": resolution_due,
+            "at_risk_at": f"{resolution_due} - interval '10 days'",
+            "at_risk_recorded": old,
+            "breach_recorded": old,
+        })
+        cursor.execute("""
+            INSERT INTO sla_clocktransition (clock_id, kind, crossed_at, recorded_at)
+            SELECT c.id, t.kind, t.instant, %(t0)s - interval '1 day'
+            FROM sla_clock AS c,
+                 LATERAL (VALUES ('at_risk', c.at_risk_at), ('breached', c.due_at)) AS t(kind, instant)
+            WHERE c.breach_recorded
+        """, params)
+        for table in ("tickets_ticket", "sla_clock", "sla_clocktransition"):
+            cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608 - literal names
+                           f"(SELECT max(id) FROM {table}))")
+    with connection.cursor() as cursor:  # VACUUM cannot run inside a transaction block
+        cursor.execute("VACUUM ANALYZE tickets_ticket")
+        cursor.execute("VACUUM ANALYZE sla_clock")
+        cursor.execute("VACUUM ANALYZE sla_clocktransition")
+    return {"load_s": time.perf_counter() - started}
+
+
+def explain_sweep_select(kind: str, *, analyze: bool) -> str:
+    """EXPLAIN (ANALYZE) of the sweep's locking select for ``kind``, rolled back."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    from sla import services
+
+    with transaction.atomic():
+        query = services.sla_sweep_candidates(kind=kind, now=timezone.now())
+        plan = query.explain(analyze=True, buffers=True) if analyze else query.explain()
+        transaction.set_rollback(True)
+    return plan
+
+
+def checkpoint() -> str:
+    """Write out what the load left dirty, so that the timed sweep does not pay for flushing
+    a million freshly loaded rows (a running system's background writer keeps up with it)."""
+    from django.db import DatabaseError, connection
+
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("CHECKPOINT")
+    except DatabaseError as exc:  # needs superuser or pg_checkpoint
+        return f"skipped ({str(exc).strip()})"
+    return "done"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--tickets", type=int, default=1_000_000)
+    parser.add_argument("--database", default="sla_bench")
+    parser.add_argument("--empty-runs", type=int, default=5, help="empty sweeps to time (median shown)")
+    parser.add_argument("--drop", action="store_true", help="drop the bench database at the end")
+    args = parser.parse_args()
+    server_url = os.environ.get("DATABASE_URL", "")
+    database_url = recreate_database(server_url, args.database)
+    setup_django(database_url)
+
+    from django.core.management import call_command
+
+    from accounts.models import Notification
+    from sla import services
+    from sla.models import Clock, ClockTransition
+
+    started = time.perf_counter()
+    call_command("migrate", verbosity=0)
+    print(f"migrate:                    {time.perf_counter() - started:8.2f} s  (database {args.database})")
+    figures = load(args.tickets)
+    clocks = Clock.objects.count()
+    recorded = ClockTransition.objects.count()
+    print(f"tickets loaded:             {args.tickets:>11,}  ({clocks:,} clocks, {recorded:,} transitions "
+          "recorded earlier)")
+    print(f"load time:                  {figures['load_s']:8.2f} s  (insert + vacuum analyze)")
+    print()
+    print(f"checkpoint after the load:  {checkpoint()}")
+    # Only EXPLAIN before the timed sweep: ANALYZE would lock (and so cache) its first batch.
+    print("EXPLAIN of the sweep's select (breaches, before the sweep):")
+    print(explain_sweep_select("breached", analyze=False))
+    print()
+
+    transitions_before = ClockTransition.objects.count()
+    started = time.perf_counter()
+    result = services.sla_sweep()
+    sweep_s = time.perf_counter() - started
+    transitions = ClockTransition.objects.count() - transitions_before
+    notifications = Notification.objects.count()
+
+    empty = []
+    for _ in range(args.empty_runs):
+        started = time.perf_counter()
+        again = services.sla_sweep()
+        empty.append(time.perf_counter() - started)
+        assert again.at_risk == again.breached == 0, again
+    empty_s = statistics.median(empty)
+
+    print(f"sweep wall time:            {sweep_s:8.3f} s   goal <= {SWEEP_GOAL_S:.0f} s   "
+          f"{'met' if sweep_s <= SWEEP_GOAL_S else 'MISSED'}")
+    print(f"transitions recorded:       {transitions:>11,}  ({result.at_risk:,} at risk, "
+          f"{result.breached:,} breached)")
+    print(f"notifications written:      {notifications:>11,}")
+    verdict = "met" if empty_s <= EMPTY_SWEEP_GOAL_S else "MISSED"
+    print(f"empty-sweep wall time:      {empty_s * 1000:8.1f} ms  "
+          f"goal <= {EMPTY_SWEEP_GOAL_S * 1000:.0f} ms  {verdict}  "
+          f"(median of {len(empty)}: {', '.join(f'{s * 1000:.1f}' for s in empty)} ms)")
+    print()
+    print("EXPLAIN ANALYZE of the sweep's select (breaches, nothing due any more):")
+    print(explain_sweep_select("breached", analyze=True))
+    print("EXPLAIN ANALYZE of the sweep's select (at risk, nothing due any more):")
+    print(explain_sweep_select("at_risk", analyze=True))
+    if args.drop:
+        drop_database(server_url, args.database)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,222 @@
+"""Availability against the target of SPEC §8: up time over covered time.
+
+Covered time is the period (up to now) minus the weekly maintenance windows and minus the
+stretches of announced (planned) and force majeure outages; down time is what is left of the
+other outages inside covered time. The arithmetic is plain interval algebra on UTC instants
+(the functions without a leading ``availability_``); the selectors load the rows once.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.db.models import Q
+from django.utils import timezone
+
+from sla.models import AvailabilityTarget, HostedProduct, MaintenanceWindow, Outage
+
+UTC = ZoneInfo("UTC")
+Interval = tuple[datetime, datetime]
+
+
+def intervals_merge(intervals: Iterable[Interval]) -> list[Interval]:
+    """Sorted, non-overlapping union."""
+    merged: list[Interval] = []
+    for start, end in sorted(i for i in intervals if i[0] < i[1]):
+        if merged and start <= merged[-1][1]:
+            if end > merged[-1][1]:
+                merged[-1] = (merged[-1][0], end)
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def intervals_subtract(intervals: Iterable[Interval], minus: Iterable[Interval]) -> list[Interval]:
+    """What of ``intervals`` lies outside ``minus``."""
+    result: list[Interval] = []
+    cuts = intervals_merge(minus)
+    for start, end in intervals_merge(intervals):
+        cursor = start
+        for cut_start, cut_end in cuts:
+            if cut_end <= cursor or cut_start >= end:
+                continue
+            if cut_start > cursor:
+                result.append((cursor, cut_start))
+            cursor = max(cursor, cut_end)
+            if cursor >= end:
+                break
+        if cursor < end:
+            result.append((cursor, end))
+    return result
+
+
+def intervals_clip(intervals: Iterable[Interval], start: datetime, end: datetime) -> list[Interval]:
+    return [(max(a, start), min(b, end)) for a, b in intervals if a < end and b > start]
+
+
+def intervals_seconds(intervals: Iterable[Interval]) -> int:
+    # timestamps, not ``b - a``: Python subtracts two datetimes of one zone in wall-clock time,
+    # which is an hour off across a daylight saving change
+    return int(sum(b.timestamp() - a.timestamp() for a, b in intervals_merge(intervals)))
+
+
+@dataclass(frozen=True)
+class WeeklyWindow:
+    weekday: int
+    starts: time
+    ends: time  # not after starts: the next day
+    tz: str = "Europe/Amsterdam"
+
+
+def maintenance_intervals(windows: Iterable[WeeklyWindow], start: datetime, end: datetime) -> list[Interval]:
+    """The windows' instants between start and end: wall-clock times per local date, so they
+    follow daylight saving time."""
+    found: list[Interval] = []
+    for window in windows:
+        tz = ZoneInfo(window.tz)
+        day = start.astimezone(tz).date() - timedelta(days=1)  # a window from the evening before
+        last = end.astimezone(tz).date()
+        while day <= last:
+            if day.weekday() == window.weekday:
+                opens = datetime.combine(day, window.starts, tzinfo=tz)
+                closes_day = day + timedelta(days=1) if window.ends <= window.starts else day
+                closes = datetime.combine(closes_day, window.ends, tzinfo=tz)
+                found.append((opens.astimezone(UTC), closes.astimezone(UTC)))
+            day += timedelta(days=1)
+    return intervals_merge(intervals_clip(found, start, end))
+
+
+@dataclass(frozen=True)
+class OutageSpan:
+    start: datetime
+    end: datetime
+    excluded: bool  # planned (announced) or force majeure: not counted against us
+
+
+@dataclass(frozen=True)
+class AvailabilityFigure:
+    start: datetime
+    end: datetime
+    covered_seconds: int
+    down_seconds: int
+
+    @property
+    def percent(self) -> Decimal | None:
+        if self.covered_seconds <= 0:
+            return None
+        up = Decimal(self.covered_seconds - self.down_seconds) / Decimal(self.covered_seconds) * 100
+        return up.quantize(Decimal("0.001"))
+
+
+def availability_compute(*, start: datetime, end: datetime, outages: Iterable[OutageSpan],
+                         windows: Iterable[WeeklyWindow]) -> AvailabilityFigure:
+    start, end = start.astimezone(UTC), end.astimezone(UTC)
+    outages = [OutageSpan(o.start.astimezone(UTC), o.end.astimezone(UTC), o.excluded) for o in outages]
+    excluded = maintenance_intervals(windows, start, end) + intervals_clip(
+        [(o.start, o.end) for o in outages if o.excluded], start, end)
+    covered = intervals_subtract([(start, end)], excluded)
+    down = intervals_clip([(o.start, o.end) for o in outages if not o.excluded], start, end)
+    down_in_covered = intervals_subtract(down, intervals_subtract([(start, end)], covered))
+    return AvailabilityFigure(start, end, intervals_seconds(covered), intervals_seconds(down_in_covered))
+
+
+# --- selectors ------------------------------------------------------------------------------
+
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+
+
+def maintenance_windows() -> list[WeeklyWindow]:
+    return [WeeklyWindow(w.weekday, w.starts, w.ends, w.timezone) for w in MaintenanceWindow.objects.all()]
+
+
+def availability_target_for(*, year: int) -> Decimal | None:
+    """The target in force at the end of the year (SPEC §8 measures per calendar year)."""
+    row = (AvailabilityTarget.objects.filter(effective_from__lte=date(year, 12, 31))
+           .order_by("-effective_from").first())
+    return row.percent if row else None
+
+
+def _period_bounds(year: int, quarter: int | None) -> tuple[datetime, datetime]:
+    if quarter is None:
+        first, after = date(year, 1, 1), date(year + 1, 1, 1)
+    else:
+        first = date(year, 3 * quarter - 2, 1)
+        after = date(year + 1, 1, 1) if quarter == 4 else date(year, 3 * quarter + 1, 1)
+    return (datetime.combine(first, time(0), tzinfo=AMSTERDAM),
+            datetime.combine(after, time(0), tzinfo=AMSTERDAM))
+
+
+@dataclass
+class ProductAvailability:
+    product: HostedProduct
+    year: AvailabilityFigure | None
+    quarters: list[AvailabilityFigure | None]
+    target: Decimal | None
+
+    @property
+    def meets_target(self) -> bool | None:
+        if self.year is None or self.year.percent is None or self.target is None:
+            return None
+        return self.year.percent >= self.target
+
+
+def availability_overview(*, year: int, user=None, organisation_id: int | None = None,
+                          now: datetime | None = None) -> list[ProductAvailability]:
+    """Each hosted product's availability for a calendar year and its quarters. For a
+    customer (``user``) only its own products and the outages that hit its organisation.
+    A constant number of queries: windows, target, products, outages with their products."""
+    now = now or timezone.now()
+    windows = maintenance_windows()
+    target = availability_target_for(year=year)
+    products = HostedProduct.objects.all()
+    outages = Outage.objects.all()
+    if user is not None and user.is_customer:
+        products = products.filter(Q(organisations__isnull=True)
+                                   | Q(organisations=user.organisation_id)).distinct()
+        outages = outages.for_user(user)
+    elif organisation_id:
+        products = products.filter(Q(organisations__isnull=True)
+                                   | Q(organisations=organisation_id)).distinct()
+        outages = outages.filter(Q(organisations__isnull=True) | Q(organisations=organisation_id)).distinct()
+    year_start, year_end = _period_bounds(year, None)
+    outages = list(outages.filter(starts_at__lt=year_end)
+                   .filter(Q(ends_at__isnull=True) | Q(ends_at__gt=year_start))
+                   .prefetch_related("products"))
+    result = []
+    for product in products:
+        spans = [OutageSpan(o.starts_at, o.ends_at or now, o.planned or o.force_majeure)
+                 for o in outages if any(p.pk == product.pk for p in o.products.all())]
+
+        def figure(quarter, spans=spans):
+            start, end = _period_bounds(year, quarter)
+            end = min(end, now)
+            if end <= start:
+                return None
+            return availability_compute(start=start, end=end, outages=spans, windows=windows)
+
+        result.append(ProductAvailability(product, figure(None), [figure(q) for q in (1, 2, 3, 4)], target))
+    return result
+
+
+def availability_for_period(*, start: datetime, end: datetime, organisation_id: int | None,
+                            now: datetime | None = None) -> list[tuple[HostedProduct, AvailabilityFigure]]:
+    """Per product, for a service report's period (an organisation's own outages)."""
+    now = now or timezone.now()
+    end = min(end, now)
+    windows = maintenance_windows()
+    products = HostedProduct.objects.all()
+    outages = Outage.objects.filter(starts_at__lt=end).filter(Q(ends_at__isnull=True) | Q(ends_at__gt=start))
+    if organisation_id:
+        products = products.filter(Q(organisations__isnull=True)
+                                   | Q(organisations=organisation_id)).distinct()
+        outages = outages.filter(Q(organisations__isnull=True) | Q(organisations=organisation_id)).distinct()
+    outages = list(outages.prefetch_related("products"))
+    rows = []
+    for product in products:
+        spans = [OutageSpan(o.starts_at, o.ends_at or now, o.planned or o.force_majeure)
+                 for o in outages if any(p.pk == product.pk for p in o.products.all())]
+        if end > start:
+            rows.append((product, availability_compute(start=start, end=end, outages=spans, windows=windows)))
+    return rows

@@ -1,0 +1,121 @@
+"""Forms of the managers' pages and the customers' service pages."""
+
+from datetime import timedelta
+
+from django import forms
+from django.forms import modelformset_factory
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Organisation
+from sla.models import (
+    ANNOUNCEMENT_TOPICS,
+    AvailabilityTarget,
+    HostedProduct,
+    MaintenanceWindow,
+    Outage,
+    PublishedFigure,
+    ServiceLevel,
+)
+
+MAX_PERIOD_DAYS = 3 * 366  # a period longer than this is a mistake, and a slow one
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+class DateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+
+
+class PeriodForm(forms.Form):
+    start = forms.DateField(label=_("From"), widget=DateInput)
+    end = forms.DateField(label=_("Until"), widget=DateInput)
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("start"), data.get("end")
+        if start and end:
+            if end < start:
+                raise forms.ValidationError(_("The period ends before it starts."))
+            if end - start > timedelta(days=MAX_PERIOD_DAYS):
+                raise forms.ValidationError(_("Choose a period of at most three years."))
+        return data
+
+
+class DashboardFilterForm(PeriodForm):
+    level = forms.ModelChoiceField(ServiceLevel.objects.all(), required=False, label=_("Service level"),
+                                   empty_label=_("All levels"))
+    organisation = forms.ModelChoiceField(Organisation.objects.all(), required=False,
+                                          label=_("Organisation"), empty_label=_("All organisations"))
+
+
+class ReportRequestForm(PeriodForm):
+    organisation = forms.ModelChoiceField(Organisation.objects.all(), label=_("Organisation"))
+
+
+class OutageForm(forms.ModelForm):
+    class Meta:
+        model = Outage
+        fields = ["title", "starts_at", "ends_at", "products", "organisations", "planned", "force_majeure",
+                  "description"]
+        widgets = {"starts_at": DateTimeInput(), "ends_at": DateTimeInput(),
+                   "products": forms.CheckboxSelectMultiple}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["products"].queryset = HostedProduct.objects.all()
+        for name in ("starts_at", "ends_at"):
+            self.fields[name].input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("starts_at") and data.get("ends_at") and data["ends_at"] <= data["starts_at"]:
+            raise forms.ValidationError(_("An outage ends after it starts."))
+        return data
+
+
+MaintenanceWindowFormSet = modelformset_factory(
+    MaintenanceWindow, fields=["weekday", "starts", "ends", "timezone"], extra=1, can_delete=True,
+    widgets={"starts": forms.TimeInput(attrs={"type": "time"}),
+             "ends": forms.TimeInput(attrs={"type": "time"})})
+
+
+PublishedFigureFormSet = modelformset_factory(
+    PublishedFigure, extra=1, can_delete=True,
+    fields=["clock", "high_priority", "within_amount", "within_unit", "share_percent", "label", "position"])
+
+
+class AvailabilityTargetForm(forms.ModelForm):
+    class Meta:
+        model = AvailabilityTarget
+        fields = ["effective_from", "percent"]
+        widgets = {"effective_from": DateInput()}
+
+
+class AnnouncementForm(forms.Form):
+    topic = forms.ChoiceField(label=_("Topic"), choices=[(t.value, t.label) for t in ANNOUNCEMENT_TOPICS])
+    title = forms.CharField(label=_("Title"), max_length=200)
+    body = forms.CharField(label=_("Text"), widget=forms.Textarea(attrs={"rows": 5}))
+    release_notes = forms.CharField(label=_("Release notes"), required=False,
+                                    widget=forms.Textarea(attrs={"rows": 4}),
+                                    help_text=_("For releases: what changed."))
+
+
+class PolicyAnnounceForm(forms.Form):
+    document = forms.CharField(label=_("Document"), max_length=50)
+    name = forms.CharField(label=_("Name"), max_length=200)
+    effective_from = forms.DateField(label=_("Takes effect on"), widget=DateInput,
+                                     help_text=_("At least one month after today."))
+    notes = forms.CharField(label=_("What changes"), widget=forms.Textarea(attrs={"rows": 5}))
+
+
+class ObjectionForm(forms.Form):
+    motivation = forms.CharField(label=_("Your reasons"), widget=forms.Textarea(attrs={"rows": 5}))
+
+
+class YearForm(forms.Form):
+    year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100)
