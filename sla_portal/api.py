@@ -1,11 +1,18 @@
 """What every API view shares: consistent error bodies and the permission classes."""
 
+from functools import wraps
+
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, permissions
+from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from accounts.models import IdempotencyKey
+from tickets.services import TicketConflict
 
 
 def exception_handler(exc, context):
@@ -19,7 +26,7 @@ def exception_handler(exc, context):
         exc = exceptions.PermissionDenied(str(exc) or None)
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
-    elif type(exc).__name__ == "TicketConflict":  # tickets.services: a stale expected_version
+    elif isinstance(exc, TicketConflict):  # a stale expected_version
         exc = Conflict(str(exc))
     response = drf_exception_handler(exc, context)
     if response is None:
@@ -69,12 +76,6 @@ def idempotent(endpoint: str):
     """Wrap a create view: with an `Idempotency-Key` header, the first response is stored in
     the same transaction as what it created, and a retry gets that response back. A
     concurrent retry waits on the unique index until the first commits."""
-    from functools import wraps
-
-    from django.db import IntegrityError, transaction
-    from rest_framework.response import Response
-
-    from accounts.models import IdempotencyKey
 
     def decorator(view):
         @wraps(view)
