@@ -9,7 +9,7 @@ COPY tickets tickets
 RUN pip install --no-cache-dir -c constraints.txt .
 COPY . .
 RUN DEBUG=1 python manage.py collectstatic --no-input --verbosity 0
-RUN useradd --create-home app && mkdir -p /app/var && chown -R app /app/var
+RUN useradd --create-home app && mkdir -p /app/var/media && chown -R app /app/var
 USER app
 EXPOSE 8000
 CMD ["gunicorn", "sla_portal.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3"]

@@ -8,6 +8,7 @@ import secrets
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterable
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -47,13 +48,17 @@ def webhook_create(*, url: str, events: list[str], by: User) -> Webhook:
     )
 
 
-def webhook_emit(*, event: str, payloads: list[dict]) -> int:
+def webhook_emit(*, event: str, payloads: Iterable[dict]) -> int:
     """Queue one delivery per payload for every active endpoint that wants the event. Call it
-    inside the transaction that made the change, so the event exists exactly when the change does."""
+    inside the transaction that made the change, so the event exists exactly when the change does.
+    ``payloads`` may be a generator: it is only run when an endpoint wants the event (a sweep of
+    10,000 breaches spent 0.3 s building payloads nobody had asked for, bench/sweep.py)."""
     hooks = [hook for hook in Webhook.objects.filter(active=True) if event in hook.events]
-    if not hooks or not payloads:
+    if not hooks:
         return 0
     bodies = [json.loads(json.dumps(payload, cls=DjangoJSONEncoder)) for payload in payloads]
+    if not bodies:
+        return 0
     now = timezone.now()
     rows = WebhookDelivery.objects.bulk_create(
         WebhookDelivery(webhook=hook, event=event, payload=body, next_attempt_at=now)

@@ -32,7 +32,9 @@ message stays in this process instead of reaching a real worker.
 from __future__ import annotations
 
 import argparse
+import cProfile
 import os
+import pstats
 import statistics
 import sys
 import time
@@ -261,6 +263,8 @@ def main() -> None:
     parser.add_argument("--database", default="sla_bench")
     parser.add_argument("--empty-runs", type=int, default=5, help="empty sweeps to time (median shown)")
     parser.add_argument("--drop", action="store_true", help="drop the bench database at the end")
+    parser.add_argument("--profile", action="store_true",
+                        help="run the timed sweep under cProfile and print where its time goes")
     args = parser.parse_args()
     server_url = os.environ.get("DATABASE_URL", "")
     database_url = recreate_database(server_url, args.database)
@@ -289,9 +293,15 @@ def main() -> None:
     print()
 
     transitions_before = ClockTransition.objects.count()
+    profiler = cProfile.Profile() if args.profile else None
     started = time.perf_counter()
+    if profiler:
+        profiler.enable()
     result = services.sla_sweep()
     sweep_s = time.perf_counter() - started
+    if profiler:
+        profiler.disable()
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
     transitions = ClockTransition.objects.count() - transitions_before
     notifications = Notification.objects.count()
 

@@ -455,8 +455,8 @@ def _notify_transitions(kind: str, clocks: list[Crossing]) -> None:
                 per_recipient[user.pk].append(clock)
     webhook_emit(
         event=WebhookEvent.SLA_AT_RISK if kind == TransitionKind.AT_RISK else WebhookEvent.SLA_BREACHED,
-        payloads=[{"ticket": clock.ticket.reference, "ticket_id": clock.ticket_id, "clock": clock.kind,
-                   "due_at": clock.due_at, "at_risk_at": clock.at_risk_at} for clock in clocks])
+        payloads=({"ticket": clock.ticket.reference, "ticket_id": clock.ticket_id, "clock": clock.kind,
+                   "due_at": clock.due_at, "at_risk_at": clock.at_risk_at} for clock in clocks))
     topic = NotificationTopic.SLA_AT_RISK if kind == TransitionKind.AT_RISK else NotificationTopic.SLA_BREACH
     lines = _DigestLines(clocks)
     Notification.objects.bulk_create(

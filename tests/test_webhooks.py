@@ -118,3 +118,22 @@ def test_only_https_is_accepted_and_only_managers_register(client):
         "/api/v1/webhooks/", {"url": "https://x.example/h", "events": ["sla.breached"]}, format="json"
     )
     assert response.status_code == 201 and len(response.json()["secret"]) == 64
+
+
+def test_registering_and_classifying_a_ticket_emit_created_and_status_changed(receiver):
+    from tickets.services import ticket_classify
+    from tickets.tests.factories import coordinator_on, register
+
+    manager = UserFactory(role=Role.MANAGER, is_staff=True)
+    webhook_create(url=receiver.url, events=["ticket.created", "ticket.status_changed"], by=manager)
+    # given a registered ticket
+    ticket = register(coordinator_on("extended"))
+    # when support classifies it as unclear (it now waits on the customer)
+    ticket_classify(ticket=ticket, by=UserFactory(role=Role.AGENT), clarity="unclear",
+                    question="Which browser?")
+    # then both events are queued, in order, with the ticket's reference and statuses
+    assert webhook_deliver_due() == 2
+    created, changed = (json.loads(request["body"]) for request in receiver.requests)
+    assert created["event"] == "ticket.created" and created["data"]["ticket"] == ticket.reference
+    assert changed["data"]["old_status"] == "new"
+    assert changed["data"]["status"] == "waiting_on_customer"

@@ -11,7 +11,8 @@ from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from accounts.models import Notification, NotificationTopic, Role, User
+from accounts.models import Notification, NotificationTopic, Role, User, WebhookEvent
+from accounts.webhooks import webhook_emit
 from sla.models import Clock, ClockState
 from tickets import selectors
 from tickets.choices import ProcessStep, RaciLetter, RaciRole
@@ -151,6 +152,9 @@ def commit(
         current = Ticket.objects.get(pk=ticket.pk)
         raise TicketConflict(current, ticket.version)
     ticket.version += 1
+    if "status" in changed:
+        webhook_emit(event=WebhookEvent.TICKET_STATUS_CHANGED,
+                     payloads=[dict(ticket_payload(ticket), old_status=before["status"])])
     if before_display is not None:
         rows = []
         for name in HISTORY_FIELDS:
@@ -161,6 +165,13 @@ def commit(
                 )
         TicketChange.objects.bulk_create(rows)
     return ticket
+
+
+def ticket_payload(ticket: Ticket) -> dict[str, object]:
+    """What a webhook receiver gets of a ticket: enough to decide whether to fetch the rest."""
+    return {"ticket": ticket.reference, "ticket_id": ticket.pk, "organisation_id": ticket.organisation_id,
+            "kind": ticket.kind, "priority": ticket.priority, "status": ticket.status,
+            "due_at": ticket.due_at, "updated_at": timezone.now()}
 
 
 def displays(ticket: Ticket) -> dict[str, str]:

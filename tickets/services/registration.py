@@ -17,7 +17,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Organisation, Role, User
+from accounts.models import Organisation, Role, User, WebhookEvent
+from accounts.webhooks import webhook_emit
 from sla import selectors as sla_selectors
 from sla import services as sla_services
 from tickets.choices import (
@@ -32,7 +33,7 @@ from tickets.choices import (
     Urgency,
 )
 from tickets.models import ChangeApproval, Message, Module, Product, Ticket
-from tickets.services._common import deadlines_sync, field_error, notify_step, require_step
+from tickets.services._common import deadlines_sync, field_error, notify_step, require_step, ticket_payload
 from tickets.services.attachments import attachment_validate, attachments_store
 
 logger = logging.getLogger(__name__)
@@ -122,6 +123,7 @@ def ticket_create(
     Ticket.objects.filter(pk=ticket.pk).update(due_at=ticket.due_at, at_risk_at=ticket.at_risk_at)
     if change_type == ChangeType.NORMAL:
         ChangeApproval.objects.create(ticket=ticket, requested_at=registered_at)
+    webhook_emit(event=WebhookEvent.TICKET_CREATED, payloads=[ticket_payload(ticket)])
     return ticket
 
 
