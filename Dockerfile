@@ -8,7 +8,8 @@ COPY sla sla
 COPY tickets tickets
 RUN pip install --no-cache-dir -c constraints.txt .
 COPY . .
-RUN DEBUG=1 python manage.py collectstatic --no-input --verbosity 0
+# The manifest storage of production (DEBUG=0) needs its manifest built by the same storage.
+RUN DEBUG=0 SECRET_KEY=build-only-not-a-secret python manage.py collectstatic --no-input --verbosity 0
 RUN useradd --create-home app && mkdir -p /app/var/media && chown -R app /app/var
 USER app
 EXPOSE 8000

@@ -136,7 +136,7 @@ def load(tickets: int) -> dict[str, str]:
                             THEN now() - ((g / {ACTIVE_EVERY}) % 40000) * interval '1 minute'
                             ELSE now() - ({tickets} - g) * interval '95 seconds' END AS registered,
                        CASE WHEN g % {ACTIVE_EVERY} = 0 AND (g / {ACTIVE_EVERY}) % 3 < 2
-                            THEN now() + ((g * 7919) % 3120 - 240) * interval '1 minute' END AS due
+                            THEN now() + ((g::bigint * 7919) % 3120 - 240) * interval '1 minute' END AS due
                 FROM generate_series(1, {tickets}) AS g
             ) AS t
             CROSS JOIN LATERAL (SELECT (ARRAY[{arrays["org"]}])[1 + g % {ORGANISATIONS}] AS org,
