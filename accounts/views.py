@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -94,12 +95,14 @@ def api_token_list(request):
     if request.method == "POST":
         try:
             if "revoke" in request.POST:
-                services.api_token_revoke(user=request.user, token_id=int(request.POST["revoke"]))
+                token_id = forms.IntegerField().clean(request.POST["revoke"])
+                services.api_token_revoke(user=request.user, token_id=token_id)
                 messages.success(request, _("Token revoked."))
                 return redirect("accounts:api_tokens")
-            _token, new_key = services.api_token_create(user=request.user, name=request.POST.get("name", ""))
-        except (ValidationError, ValueError) as exc:
-            messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+            name = forms.CharField(required=False).clean(request.POST.get("name", ""))  # no NUL bytes
+            _token, new_key = services.api_token_create(user=request.user, name=name)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
     return render(
         request, "accounts/apitoken_list.html", {"tokens": request.user.api_tokens.all(), "new_key": new_key}
     )
@@ -111,11 +114,12 @@ def webhook_list(request):
     if request.method == "POST":
         try:
             if "deactivate" in request.POST:
-                Webhook.objects.filter(pk=int(request.POST["deactivate"])).update(active=False)
+                pk = forms.IntegerField().clean(request.POST["deactivate"])
+                Webhook.objects.filter(pk=pk).update(active=False)
                 messages.success(request, _("Webhook switched off."))
             else:
                 hook = webhooks.webhook_create(
-                    url=request.POST.get("url", "").strip(),
+                    url=forms.CharField(required=False).clean(request.POST.get("url", "")),  # no NUL bytes
                     events=request.POST.getlist("events"),
                     by=request.user,
                 )

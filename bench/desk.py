@@ -165,7 +165,7 @@ def load(tickets: int) -> dict[str, str]:
             FROM tickets_ticket t JOIN sla_servicelevel l ON l.id = t.service_level_id
             CROSS JOIN (VALUES ('response'), ('resolution')) AS k(kind)
         """)
-        cursor.execute("ANALYZE")
+        cursor.execute("VACUUM ANALYZE")  # as autovacuum would: index-only counts need the visibility map
     print(f"loaded {tickets:,} tickets and {2 * tickets:,} clocks in {time.perf_counter() - started:.0f} s")
 
     sessions = {}

@@ -21,6 +21,7 @@ from tickets.choices import (
     RaciLetter,
     RaciRole,
     TicketStatus,
+    choice_label,
 )
 from tickets.models import HoursBooking, HoursCard, RaciRule, Ticket
 
@@ -101,7 +102,7 @@ def clock_status(clock: Clock, *, now: datetime | None = None) -> ClockStatus:
         state, label = "ok", _("on time")
     return ClockStatus(
         kind=clock.kind,
-        kind_label=clock.get_kind_display(),
+        kind_label=choice_label(clock, "kind"),
         state=state,
         label=label,
         due_at=clock.due_at,

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from accounts.permissions import customer_required, manager_required
 from sla import announcements as service
 from sla.forms import AnnouncementForm, ObjectionForm, PolicyAnnounceForm
-from sla.models import PolicyObjection, PolicyVersion
+from sla.models import ANNOUNCEMENT_TOPICS, PolicyObjection, PolicyVersion
 
 
 def _form_errors(form, exc: ValidationError) -> None:
@@ -69,8 +69,10 @@ def objections(request, pk: int):
 
 @customer_required
 def announcements_portal(request):
+    topic = request.GET.get("topic")
+    topic = topic if topic in ANNOUNCEMENT_TOPICS else None  # an unknown one filters nothing, as elsewhere
     return render(request, "sla/announcements_portal.html", {
-        "announcements": service.announcement_list(topic=request.GET.get("topic") or None)[:100]})
+        "announcements": service.announcement_list(topic=topic)[:100]})
 
 
 @customer_required

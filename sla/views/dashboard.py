@@ -19,7 +19,7 @@ from sla import dashboard as board
 from sla.forms import DashboardFilterForm, PeriodForm, PublishedFigureFormSet
 from sla.models import Clock, ClockKind, ClockState, PublishedFigure
 from sla.tasks import compliance_rollup_rebuild_task
-from tickets.choices import Priority
+from tickets.choices import Priority, TicketKind
 
 PAGE_SIZE = 50
 
@@ -184,7 +184,7 @@ def ticket_list(request):
         clocks = clocks.filter(ticket__priority=_int(params["priority"]))
     if params.get("band") in ("high", "below"):
         clocks = clocks.filter(board.priority_band_q(high=params["band"] == "high"))
-    if params.get("kind"):
+    if params.get("kind") in TicketKind.values:
         clocks = clocks.filter(ticket__kind=params["kind"])
     if params.get("clock") in ClockKind.values:
         clocks = clocks.filter(kind=params["clock"])

@@ -2,7 +2,11 @@ from django import template
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
+from tickets.choices import choice_label
+
 register = template.Library()
+
+register.filter("display", choice_label)
 
 
 @register.filter

@@ -35,7 +35,8 @@ def apply_errors(form, exc: ValidationError) -> None:
 
 def safe_next(request, default: str) -> str:
     target = request.POST.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
+    # a path only: redirect() would take anything else for a URL name and fail to reverse it
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return target

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from accounts.models import Organisation, Role, User
+from accounts.models import Organisation, Role
 from accounts.permissions import manager_required, staff_required
 from sla import selectors as sla_selectors
 from tickets import selectors, services
@@ -26,6 +26,7 @@ from tickets.forms import (
     ClassifyForm,
     ConsultancyAgreeForm,
     ConsultancyPlanForm,
+    CoordinatorForm,
     HoursForm,
     NoteForm,
     PlanForm,
@@ -360,9 +361,13 @@ def coordinators(request, pk: int):
     """Who may register calls for an organisation, within its level's maximum (SPEC §1)."""
     organisation = get_object_or_404(Organisation, pk=pk)
     if request.method == "POST":
-        user = get_object_or_404(User, pk=request.POST.get("user"), organisation=organisation)
+        form = CoordinatorForm(request.POST)
+        form.fields["user"].queryset = organisation.users.all()
         try:
-            if request.POST.get("make") == "yes":
+            if not form.is_valid():
+                raise ValidationError(_("Choose one of this organisation's users."))
+            user = form.cleaned_data["user"]
+            if form.cleaned_data["make"]:
                 services.organisation_coordinator_assign(user=user, by=request.user)
             else:
                 services.organisation_coordinator_revoke(user=user, by=request.user)
