@@ -149,6 +149,8 @@ def load(tickets: int) -> dict:
             # open ones in the last three weeks, the rest over two years
             "registered_at": f"%(t0)s - CASE WHEN {is_open} THEN make_interval(secs => random() * 1814400) "
                              "ELSE make_interval(secs => random() * 63072000) END",
+            # last written over a day ago: the roll-up refresh then finds nothing changed
+            "updated_at": "%(t0)s - interval '1 day' - make_interval(secs => random() * 1728000)",
         })
         # Clocks: targets by level and priority (seconds); extended = 1 on Extended
         org_t = "1 + (t.id * 7919) %% 200"  # the same organisation, from the ticket's id (= g)

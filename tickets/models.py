@@ -224,6 +224,9 @@ class Ticket(models.Model):
                 name="ticket_queue_assignee",
                 condition=Q(status__in=ACTIVE_STATUSES),
             ),
+            # The dashboard roll-up's refresh (every minute) looks up the tickets changed since
+            # its last run: without this, a sequential scan of every ticket (0.4 s at a million).
+            models.Index(fields=["updated_at"], name="ticket_updated"),
         ]
         constraints = [
             models.CheckConstraint(
