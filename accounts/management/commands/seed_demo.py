@@ -1,4 +1,4 @@
-"""Demo data: two organisations and one user per role. Safe to run again."""
+"""Demo data: two organisations, one user per role and a few tickets. Safe to run again."""
 
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP
@@ -53,10 +53,18 @@ class Command(BaseCommand):
             if secret and not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
                 TOTP.activate(user, secret)
             rows.append((email, role.label, user.organisation or "-", secret or "-"))
+        self.seed_tickets(organisations)
         self.stdout.write(f"Demo users (password for all: {DEMO_PASSWORD})")
         for email, role, organisation, secret in rows:
             self.stdout.write(f"  {email:32} {role!s:22} {organisation!s:22} TOTP secret: {secret}")
         self.stdout.write("Staff log in with a TOTP code: `python manage.py totp_code EMAIL` prints one.")
+
+    def seed_tickets(self, organisations: dict[str, Organisation]) -> None:
+        from tickets.demo import demo_tickets_create
+
+        agent = User.objects.get(email="agent@sla-portal.example")
+        if created := demo_tickets_create(organisations=organisations, agent=agent):
+            self.stdout.write(f"Created {created} demo tickets.")
 
     def seed_service_levels(self, organisations: dict[str, Organisation]) -> None:
         """Give each demo organisation a contract once the SLA engine provides them."""

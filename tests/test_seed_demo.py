@@ -1,0 +1,38 @@
+"""`manage.py seed_demo`, which `bin/run` calls on every start: it must work on a fresh
+database, print the logins and change nothing when run again."""
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from accounts.models import User
+from sla.models import Clock
+from tickets.choices import TicketStatus
+from tickets.models import Ticket
+
+pytestmark = pytest.mark.django_db
+
+
+def seed() -> str:
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    return out.getvalue()
+
+
+def test_seed_demo_creates_users_and_tickets_that_show_the_sla_at_work():
+    printed = seed()
+    assert "coordinator@voorbeeld.example" in printed and "demo-password-2026" in printed
+    assert User.objects.count() == 7
+    statuses = set(Ticket.objects.values_list("status", flat=True))
+    assert {TicketStatus.NEW, TicketStatus.WAITING_ON_CUSTOMER, TicketStatus.AWAITING_APPROVAL,
+            TicketStatus.RESOLVED} <= statuses
+    assert Clock.objects.filter(state="paused").exists()
+    assert Clock.objects.filter(state="running", due_at__isnull=False).exists()
+
+
+def test_seed_demo_run_again_changes_nothing():
+    seed()
+    before = (User.objects.count(), Ticket.objects.count(), Clock.objects.count())
+    assert "Created" not in seed()
+    assert (User.objects.count(), Ticket.objects.count(), Clock.objects.count()) == before
