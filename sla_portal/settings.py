@@ -138,6 +138,9 @@ ACCOUNT_RATE_LIMITS = {
 }
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "SLA Portal"
+# Accept the code of the 30-second step before or after too (RFC 6238 §5.2): a code typed as
+# the step turns is refused otherwise. Used codes are still refused a second time.
+MFA_TOTP_TOLERANCE = 1
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("nl", _("Dutch"))]

@@ -4,16 +4,16 @@ Each user has a browser context of their own (own cookies), so everyone logs in 
 log in with a TOTP code like people do. Screenshots go to var/screenshots/."""
 
 import re
-import time
 from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, hotp_value
+from allauth.mfa.totp.internal.auth import TOTP
 from django.utils import timezone
 
 from accounts.models import Role
 from accounts.tests.factories import PASSWORD, UserFactory
+from conftest import totp_now
 from sla.tests.factories import organisation_on_level
 from tests.conftest import SCREENSHOTS
 from tickets import services
@@ -26,10 +26,6 @@ SECRETS = {
 }
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def totp(secret: str) -> str:
-    return format_hotp_value(hotp_value(secret, int(time.time()) // 30))
 
 
 def login(browser, live_server, user, secret: str | None = None):
@@ -45,7 +41,7 @@ def login(browser, live_server, user, secret: str | None = None):
     page.press("input[name=password]", "Enter")
     if secret:
         page.wait_for_url(re.compile(r"/accounts/2fa/authenticate/"))
-        page.fill("input[name=code]", totp(secret))
+        page.fill("input[name=code]", totp_now(secret))
         page.press("input[name=code]", "Enter")
     page.wait_for_url(re.compile(r"/(portal|desk|manager)/"))
     return page
