@@ -14,6 +14,18 @@ from accounts.tenancy import TenantQuerySet
 from tickets.choices import Impact, Priority, TicketKind, Urgency
 
 
+class Weekday(models.IntegerChoices):
+    """Python's numbering (``date.weekday()``), which sla/calendar.py uses too."""
+
+    MONDAY = 0, _("Monday")
+    TUESDAY = 1, _("Tuesday")
+    WEDNESDAY = 2, _("Wednesday")
+    THURSDAY = 3, _("Thursday")
+    FRIDAY = 4, _("Friday")
+    SATURDAY = 5, _("Saturday")
+    SUNDAY = 6, _("Sunday")
+
+
 class LiberationDay(models.TextChoices):
     NEVER = "never", _("Never")
     LUSTRUM = "lustrum", _("Every fifth year (2025, 2030, ...)")
@@ -51,15 +63,7 @@ class OpeningHours(models.Model):
     calendar = models.ForeignKey(Calendar, on_delete=models.CASCADE, related_name="opening_hours")
     weekday = models.PositiveSmallIntegerField(
         _("weekday"),
-        choices=[
-            (0, _("Monday")),
-            (1, _("Tuesday")),
-            (2, _("Wednesday")),
-            (3, _("Thursday")),
-            (4, _("Friday")),
-            (5, _("Saturday")),
-            (6, _("Sunday")),
-        ],
+        choices=Weekday.choices,
     )
     opens = models.TimeField(_("opens"))
     closes = models.TimeField(_("closes"))
@@ -467,15 +471,7 @@ class MaintenanceWindow(models.Model):
 
     weekday = models.PositiveSmallIntegerField(
         _("weekday"),
-        choices=[
-            (0, _("Monday")),
-            (1, _("Tuesday")),
-            (2, _("Wednesday")),
-            (3, _("Thursday")),
-            (4, _("Friday")),
-            (5, _("Saturday")),
-            (6, _("Sunday")),
-        ],
+        choices=Weekday.choices,
     )
     starts = models.TimeField(_("starts"))
     ends = models.TimeField(_("ends"), help_text=_("Not after the start: the next day."))

@@ -564,22 +564,26 @@ def _require_manager(by: User) -> None:
         raise PermissionDenied(_("Only a support manager may decide on a normal change."))
 
 
+def _change_decide(
+    ticket: Ticket, *, by: User, status: str, reason: str, action: str, expected_version: int | None
+) -> Ticket:
+    """Record a support manager's decision on the pending approval of a normal change."""
+    _require_manager(by)
+    ticket = lock(ticket, expected_version=expected_version)
+    require_status(ticket, {TicketStatus.AWAITING_APPROVAL}, action=action)
+    ChangeApproval.objects.filter(ticket=ticket, status=DecisionStatus.PENDING).update(
+        status=status, decided_by=by, decided_at=timezone.now(), reason=reason
+    )
+    return ticket
+
+
 @transaction.atomic
 def change_approve(
     *, ticket: Ticket, by: User, note: str = "", expected_version: int | None = None
 ) -> Ticket:
     """A normal change may be worked on once a support manager approved it."""
-    _require_manager(by)
-    ticket = lock(ticket, expected_version=expected_version)
-    require_status(ticket, {TicketStatus.AWAITING_APPROVAL}, action=_("approve"))
-    approval = ChangeApproval.objects.select_for_update().get(ticket=ticket, status=DecisionStatus.PENDING)
-    approval.status, approval.decided_by, approval.decided_at, approval.reason = (
-        DecisionStatus.APPROVED,
-        by,
-        timezone.now(),
-        note.strip(),
-    )
-    approval.save()
+    ticket = _change_decide(ticket, by=by, status=DecisionStatus.APPROVED, reason=note.strip(),
+                            action=_("approve"), expected_version=expected_version)
     with Edit(ticket, by=by):
         ticket.status = TicketStatus.NEW
     notify(ticket, roles={RaciRole.CUSTOMER, RaciRole.SUPPORT}, by=by, what=_("change approved"), body=note)
@@ -592,17 +596,8 @@ def change_reject(*, ticket: Ticket, by: User, reason: str, expected_version: in
     reason = (reason or "").strip()
     if not reason:
         raise field_error("reason", _("A rejection needs a reason for the customer."))
-    _require_manager(by)
-    ticket = lock(ticket, expected_version=expected_version)
-    require_status(ticket, {TicketStatus.AWAITING_APPROVAL}, action=_("reject"))
-    approval = ChangeApproval.objects.select_for_update().get(ticket=ticket, status=DecisionStatus.PENDING)
-    approval.status, approval.decided_by, approval.decided_at, approval.reason = (
-        DecisionStatus.REJECTED,
-        by,
-        timezone.now(),
-        reason,
-    )
-    approval.save()
+    ticket = _change_decide(ticket, by=by, status=DecisionStatus.REJECTED, reason=reason,
+                            action=_("reject"), expected_version=expected_version)
     with Edit(ticket, by=by):
         public_message(
             ticket, by=by, kind=MessageKind.REPLY, body=_("Change rejected: %(reason)s") % {"reason": reason}
