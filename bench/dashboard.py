@@ -33,33 +33,13 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from benchdb import drop_database, insert_series, recreate_database
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 GOAL_S = 1.0  # "well under a second"
 ORGANISATIONS, AGENTS = 200, 40
 OPEN_PER_100 = 4
-
-
-def recreate_database(server_url: str, name: str) -> str:
-    import psycopg
-
-    parts = urlsplit(server_url)
-    if not parts.scheme.startswith("postgres"):
-        sys.exit("bench/dashboard.py needs PostgreSQL: DATABASE_URL=postgres://user@host:5432/postgres")
-    with psycopg.connect(urlunsplit(parts._replace(scheme="postgresql")), autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{name}"')
-    return urlunsplit(parts._replace(path=f"/{name}"))
-
-
-def drop_database(server_url: str, name: str) -> None:
-    import psycopg
-    from django.db import connections
-
-    connections.close_all()
-    with psycopg.connect(urlunsplit(urlsplit(server_url)._replace(scheme="postgresql")),
-                         autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def setup_django(database_url: str) -> None:
@@ -71,28 +51,6 @@ def setup_django(database_url: str) -> None:
     import django
 
     django.setup()
-
-
-def insert_series(cursor, model, params: dict, *, source: str, fixed: dict, computed: dict[str, str]) -> None:
-    """``INSERT INTO <table> SELECT ... FROM <source>``: ``computed`` maps columns to SQL;
-    every other column gets what Django would save for ``model(**fixed)``, so the bench keeps
-    loading when the models gain columns with defaults."""
-    from django.db import connection
-
-    instance = model(**fixed)
-    columns, values = [], []
-    for field in model._meta.concrete_fields:
-        if field.column == "id" and "id" not in computed:
-            continue
-        columns.append(connection.ops.quote_name(field.column))
-        if field.column in computed:
-            values.append(computed[field.column])
-        else:
-            key = f"{model._meta.db_table}_{field.column}"
-            params[key] = field.get_db_prep_save(field.pre_save(instance, add=True), connection)
-            values.append(f"%({key})s")
-    cursor.execute(f"INSERT INTO {model._meta.db_table} ({', '.join(columns)}) "  # noqa: S608 - model names
-                   f"SELECT {', '.join(values)} FROM {source}", params)
 
 
 def load(tickets: int) -> dict:

@@ -39,6 +39,8 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from benchdb import recreate_database
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -46,18 +48,6 @@ GOAL_RPS, GOAL_P99_MS = 150, 150
 ORGANISATIONS, AGENTS = 200, 20
 # One in this many tickets is active: ~2% open work at any time, the rest history.
 ACTIVE_EVERY = 50
-
-
-def recreate_database(server_url: str, name: str) -> str:
-    import psycopg
-
-    parts = urlsplit(server_url)
-    if not parts.scheme.startswith("postgres"):
-        sys.exit("bench/desk.py needs PostgreSQL: DATABASE_URL=postgres://user@host:5432/postgres")
-    with psycopg.connect(urlunsplit(parts._replace(scheme="postgresql")), autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{name}"')
-    return urlunsplit(parts._replace(path=f"/{name}"))
 
 
 def setup_django(database_url: str, var_dir: str) -> None:

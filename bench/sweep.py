@@ -39,7 +39,8 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+
+from benchdb import drop_database, insert_series, recreate_database
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -49,30 +50,6 @@ MANAGERS, AGENTS, ORGANISATIONS = 3, 20, 200
 COORDINATORS_PER_ORGANISATION, CUSTOMERS_PER_ORGANISATION = 2, 3
 # The window since the last sweep: the beat runs the sweep every minute.
 WINDOW_S = 60
-
-
-def recreate_database(server_url: str, name: str) -> str:
-    """Drop and create database ``name`` on the server of ``server_url``; return its URL."""
-    import psycopg
-
-    parts = urlsplit(server_url)
-    if not parts.scheme.startswith("postgres"):
-        sys.exit("bench/sweep.py needs PostgreSQL: DATABASE_URL=postgres://user@host:5432/postgres")
-    conninfo = urlunsplit(parts._replace(scheme="postgresql"))
-    with psycopg.connect(conninfo, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{name}"')
-    return urlunsplit(parts._replace(path=f"/{name}"))
-
-
-def drop_database(server_url: str, name: str) -> None:
-    import psycopg
-    from django.db import connections
-
-    connections.close_all()
-    conninfo = urlunsplit(urlsplit(server_url)._replace(scheme="postgresql"))
-    with psycopg.connect(conninfo, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def setup_django(database_url: str) -> None:
@@ -85,29 +62,6 @@ def setup_django(database_url: str) -> None:
     import django
 
     django.setup()
-
-
-def insert_series(cursor, model, params: dict, *, fixed: dict, computed: dict[str, str]) -> None:
-    """``INSERT INTO <model's table> SELECT ... FROM generate_series(1, %(n)s) AS g``.
-
-    ``computed`` maps columns to SQL expressions of ``g``; every other column gets the value
-    Django would save for a new instance built from ``fixed`` (so its defaults), which keeps
-    this bench loading when the models gain columns. Computed columns the model does not
-    have are left out."""
-    from django.db import connection
-
-    instance = model(**fixed)
-    columns, values = [], []
-    for field in model._meta.concrete_fields:
-        columns.append(connection.ops.quote_name(field.column))
-        if field.column in computed:
-            values.append(computed[field.column])
-        else:
-            key = f"{model._meta.db_table}_{field.column}"
-            params[key] = field.get_db_prep_save(field.pre_save(instance, add=True), connection)
-            values.append(f"%({key})s")
-    cursor.execute(f"INSERT INTO {model._meta.db_table} ({', '.join(columns)}) "  # noqa: S608 - names from the models
-                   f"SELECT {', '.join(values)} FROM generate_series(1, %(n)s) AS g", params)
 
 
 def load(tickets: int) -> dict:
