@@ -10,7 +10,7 @@ from django.db.models import Count, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from accounts.models import Notification, NotificationTopic, Organisation, Role, User
+from accounts.models import Notification, NotificationTopic, Role, User
 from sla.models import (
     ANNOUNCEMENT_TOPICS,
     Announcement,
@@ -166,6 +166,3 @@ def policy_version_list_announced() -> QuerySet[PolicyVersion]:
 def policy_objections_for(*, policy_version: PolicyVersion) -> QuerySet[PolicyObjection]:
     return policy_version.objections.select_related("organisation", "filed_by").order_by("filed_at")
 
-
-def customer_organisation_count() -> int:
-    return Organisation.objects.count()

@@ -6,13 +6,14 @@ other outages inside covered time. The arithmetic is plain interval algebra on U
 (the functions without a leading ``availability_``); the selectors load the rows once.
 """
 
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from sla.models import AvailabilityTarget, HostedProduct, MaintenanceWindow, Outage
@@ -148,6 +149,28 @@ def _period_bounds(year: int, quarter: int | None) -> tuple[datetime, datetime]:
             datetime.combine(after, time(0), tzinfo=AMSTERDAM))
 
 
+def _for_organisation(organisation_id: int | None) -> tuple[QuerySet[HostedProduct], QuerySet[Outage]]:
+    """The products and outages of one organisation (its own and everyone's); all without one."""
+    products, outages = HostedProduct.objects.all(), Outage.objects.all()
+    if organisation_id:
+        mine = Q(organisations__isnull=True) | Q(organisations=organisation_id)
+        products, outages = products.filter(mine).distinct(), outages.filter(mine).distinct()
+    return products, outages
+
+
+def _spans_by_product(outages: QuerySet[Outage], start: datetime, end: datetime, *,
+                      now: datetime) -> dict[int, list[OutageSpan]]:
+    """The outages overlapping [start, end) as spans per product id, in one query (and its prefetch)."""
+    outages = (outages.filter(starts_at__lt=end).filter(Q(ends_at__isnull=True) | Q(ends_at__gt=start))
+               .prefetch_related("products"))
+    spans: dict[int, list[OutageSpan]] = defaultdict(list)
+    for outage in outages:
+        span = OutageSpan(outage.starts_at, outage.ends_at or now, outage.planned or outage.force_majeure)
+        for product in outage.products.all():
+            spans[product.pk].append(span)
+    return spans
+
+
 @dataclass
 class ProductAvailability:
     product: HostedProduct
@@ -170,24 +193,15 @@ def availability_overview(*, year: int, user=None, organisation_id: int | None =
     now = now or timezone.now()
     windows = maintenance_windows()
     target = availability_target_for(year=year)
-    products = HostedProduct.objects.all()
-    outages = Outage.objects.all()
     if user is not None and user.is_customer:
-        products = products.filter(Q(organisations__isnull=True)
-                                   | Q(organisations=user.organisation_id)).distinct()
-        outages = outages.for_user(user)
-    elif organisation_id:
-        products = products.filter(Q(organisations__isnull=True)
-                                   | Q(organisations=organisation_id)).distinct()
-        outages = outages.filter(Q(organisations__isnull=True) | Q(organisations=organisation_id)).distinct()
-    year_start, year_end = _period_bounds(year, None)
-    outages = list(outages.filter(starts_at__lt=year_end)
-                   .filter(Q(ends_at__isnull=True) | Q(ends_at__gt=year_start))
-                   .prefetch_related("products"))
+        products, _outages = _for_organisation(user.organisation_id)
+        outages = Outage.objects.for_user(user)
+    else:
+        products, outages = _for_organisation(organisation_id)
+    spans_of = _spans_by_product(outages, *_period_bounds(year, None), now=now)
     result = []
     for product in products:
-        spans = [OutageSpan(o.starts_at, o.ends_at or now, o.planned or o.force_majeure)
-                 for o in outages if any(p.pk == product.pk for p in o.products.all())]
+        spans = spans_of.get(product.pk, [])
 
         def figure(quarter, spans=spans):
             start, end = _period_bounds(year, quarter)
@@ -205,18 +219,10 @@ def availability_for_period(*, start: datetime, end: datetime, organisation_id: 
     """Per product, for a service report's period (an organisation's own outages)."""
     now = now or timezone.now()
     end = min(end, now)
+    if end <= start:
+        return []
     windows = maintenance_windows()
-    products = HostedProduct.objects.all()
-    outages = Outage.objects.filter(starts_at__lt=end).filter(Q(ends_at__isnull=True) | Q(ends_at__gt=start))
-    if organisation_id:
-        products = products.filter(Q(organisations__isnull=True)
-                                   | Q(organisations=organisation_id)).distinct()
-        outages = outages.filter(Q(organisations__isnull=True) | Q(organisations=organisation_id)).distinct()
-    outages = list(outages.prefetch_related("products"))
-    rows = []
-    for product in products:
-        spans = [OutageSpan(o.starts_at, o.ends_at or now, o.planned or o.force_majeure)
-                 for o in outages if any(p.pk == product.pk for p in o.products.all())]
-        if end > start:
-            rows.append((product, availability_compute(start=start, end=end, outages=spans, windows=windows)))
-    return rows
+    products, outages = _for_organisation(organisation_id)
+    spans_of = _spans_by_product(outages, start, end, now=now)
+    return [(product, availability_compute(start=start, end=end, outages=spans_of.get(product.pk, []),
+                                           windows=windows)) for product in products]

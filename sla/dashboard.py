@@ -17,7 +17,7 @@ deadline and waiting lists, and the page costs the same handful of queries at an
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -35,7 +35,7 @@ from sla.models import (
     OpeningHours,
     PublishedFigure,
 )
-from sla.rollup import rolled_until, sum_within
+from sla.rollup import day_start, rolled_until, sum_within
 from tickets.choices import Priority
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -51,8 +51,7 @@ class DashboardFilters:
     organisation_id: int | None = None
 
     def period_bounds(self) -> tuple[datetime, datetime]:
-        return (datetime.combine(self.start, time(0), tzinfo=AMSTERDAM),
-                datetime.combine(self.end + timedelta(days=1), time(0), tzinfo=AMSTERDAM))
+        return day_start(self.start), day_start(self.end + timedelta(days=1))
 
 
 def default_period(*, today: date | None = None) -> tuple[date, date]:
@@ -311,11 +310,11 @@ def compliance_trend(*, today: date, level_id: int | None = None, organisation_i
     a grouped query or two either way."""
     first = week_start(today) - timedelta(weeks=weeks - 1)
     week_list = [first + timedelta(weeks=n) for n in range(weeks)]
-    since = datetime.combine(first, time(0), tzinfo=AMSTERDAM)
+    since = day_start(first)
     until = rolled_until() if organisation_id is None else None
     if until is not None and until > first:
         rows = _trend_rows_rolled(first=first, until=until, level_id=level_id)
-        since = max(since, datetime.combine(until, time(0), tzinfo=AMSTERDAM))
+        since = max(since, day_start(until))
     else:
         rows = []
     rows += _trend_rows_raw(since=since, level_id=level_id, organisation_id=organisation_id)
@@ -420,13 +419,12 @@ def published_figures_measure(*, start: datetime, end: datetime, level_id: int |
              "day_seconds": day_seconds}
     until = rolled_until() if organisation_id is None else None
     first_day = timezone.localdate(start, AMSTERDAM)
-    if datetime.combine(first_day, time(0), tzinfo=AMSTERDAM) < start:
+    if day_start(first_day) < start:
         first_day += timedelta(days=1)  # only whole days come from the roll-up
-    rolled_from = datetime.combine(first_day, time(0), tzinfo=AMSTERDAM)
-    rolled_to = min(end, datetime.combine(until, time(0), tzinfo=AMSTERDAM)) if until else rolled_from
+    rolled_from = day_start(first_day)
+    rolled_to = min(end, day_start(until)) if until else rolled_from
     last_day = timezone.localdate(rolled_to, AMSTERDAM)  # exclusive: rolled_to is a midnight or end
-    if until is None or rolled_to <= rolled_from or datetime.combine(
-            last_day, time(0), tzinfo=AMSTERDAM) != rolled_to:
+    if until is None or rolled_to <= rolled_from or day_start(last_day) != rolled_to:
         within, totals = _figures_raw(start=start, end=end, **scope)
     else:
         days = ComplianceDay.objects.filter(day__gte=first_day, day__lt=last_day)

@@ -12,9 +12,8 @@ clock) with their crossing instant inside it — the clocks that went past their
 
 import io
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from django.apps import apps
 from django.db import transaction
@@ -36,11 +35,9 @@ from sla.models import (
     ServiceReport,
     TransitionKind,
 )
+from sla.rollup import day_start
 from sla.selectors import ClockExplanation, business_calendar, clock_explain
 from tickets.choices import Priority, TicketKind
-
-AMSTERDAM = ZoneInfo("Europe/Amsterdam")
-
 
 # --- periods ---------------------------------------------------------------------------------
 
@@ -58,11 +55,6 @@ def period_containing(day: date, *, reports_per_year: int) -> tuple[date, date]:
 def previous_period(today: date, *, reports_per_year: int) -> tuple[date, date]:
     start, _end = period_containing(today, reports_per_year=reports_per_year)
     return period_containing(start - timedelta(days=1), reports_per_year=reports_per_year)
-
-
-def _bounds(start: date, end: date) -> tuple[datetime, datetime]:
-    return (datetime.combine(start, time(0), tzinfo=AMSTERDAM),
-            datetime.combine(end + timedelta(days=1), time(0), tzinfo=AMSTERDAM))
 
 
 # --- the content -----------------------------------------------------------------------------
@@ -142,7 +134,7 @@ def report_content(*, organisation: Organisation, start: date, end: date, now: d
                    progress=None) -> ReportContent:
     now = now or timezone.now()
     progress = progress or (lambda percent: None)
-    since, until = _bounds(start, end)
+    since, until = day_start(start), day_start(end + timedelta(days=1))
     # tickets registered in the period, by kind and priority (one grouped query)
     counts = {(row["kind"], row["priority"]): row["n"] for row in
               organisation.tickets.filter(registered_at__gte=since, registered_at__lt=until)
@@ -155,15 +147,16 @@ def report_content(*, organisation: Organisation, start: date, end: date, now: d
     # compliance: clocks that stopped in the period, met = within their target
     stopped = Clock.objects.filter(ticket__organisation=organisation, state=ClockState.STOPPED,
                                    stopped_at__gte=since, stopped_at__lt=until)
-    compliance = []
-    for kind, label in ClockKind.choices:
-        aggregate = stopped.filter(kind=kind).aggregate(
-            total=Count("pk", filter=Q(target_seconds__isnull=False)),
-            met=Count("pk", filter=Q(target_seconds__isnull=False,
-                                     consumed_seconds__lte=F("target_seconds"))),
-            best_effort=Count("pk", filter=Q(target_seconds__isnull=True)))
-        compliance.append(ComplianceRow(str(label), aggregate["total"], aggregate["met"],
-                                        aggregate["best_effort"]))
+    # every clock kind in one aggregate query
+    aggregates = {}
+    for kind in ClockKind.values:
+        aggregates[f"total_{kind}"] = Count("pk", filter=Q(kind=kind, target_seconds__isnull=False))
+        aggregates[f"met_{kind}"] = Count("pk", filter=Q(kind=kind, target_seconds__isnull=False,
+                                                         consumed_seconds__lte=F("target_seconds")))
+        aggregates[f"best_effort_{kind}"] = Count("pk", filter=Q(kind=kind, target_seconds__isnull=True))
+    counted = stopped.aggregate(**aggregates)
+    compliance = [ComplianceRow(str(label), counted[f"total_{kind}"], counted[f"met_{kind}"],
+                                counted[f"best_effort_{kind}"]) for kind, label in ClockKind.choices]
     progress(45)
     # every breach of the period, explained from the clock's events
     transitions = (ClockTransition.objects.filter(kind=TransitionKind.BREACHED, crossed_at__gte=since,

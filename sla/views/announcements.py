@@ -10,52 +10,31 @@ from accounts.permissions import customer_required, manager_required
 from sla import announcements as service
 from sla.forms import AnnouncementForm, ObjectionForm, PolicyAnnounceForm
 from sla.models import ANNOUNCEMENT_TOPICS, PolicyObjection, PolicyVersion
-
-
-def _form_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
+from sla.views import form_errors, form_post
 
 
 @manager_required
 def announcements(request):
-    form = AnnouncementForm()
-    status = 200
-    if request.method == "POST":
-        form = AnnouncementForm(request.POST)
-        if form.is_valid():
-            try:
-                service.announcement_publish(by=request.user, **form.cleaned_data)
-            except ValidationError as exc:
-                _form_errors(form, exc)
-            else:
-                messages.success(request, _("Announcement published."))
-                return redirect("manager:announcements")
-        status = 400
-    return render(request, "sla/announcements.html", {
+    def publish(data):
+        service.announcement_publish(by=request.user, **data)
+        messages.success(request, _("Announcement published."))
+        return redirect("manager:announcements")
+
+    form, response, status = form_post(request, AnnouncementForm, publish)
+    return response or render(request, "sla/announcements.html", {
         "form": form, "announcements": service.announcement_list()[:100]}, status=status)
 
 
 @manager_required
 def sla_changes(request):
-    form = PolicyAnnounceForm()
-    status = 200
-    if request.method == "POST":
-        form = PolicyAnnounceForm(request.POST)
-        if form.is_valid():
-            try:
-                version = service.policy_version_announce(by=request.user, **form.cleaned_data)
-            except ValidationError as exc:
-                _form_errors(form, exc)
-            else:
-                messages.success(request, _("SLA change announced to every customer organisation; "
-                                            "edit its targets in the administration."))
-                return redirect("manager:objections", pk=version.pk)
-        status = 400
-    return render(request, "sla/sla_changes.html", {
+    def announce(data):
+        version = service.policy_version_announce(by=request.user, **data)
+        messages.success(request, _("SLA change announced to every customer organisation; "
+                                    "edit its targets in the administration."))
+        return redirect("manager:objections", pk=version.pk)
+
+    form, response, status = form_post(request, PolicyAnnounceForm, announce)
+    return response or render(request, "sla/sla_changes.html", {
         "form": form, "versions": service.policy_version_list_announced()}, status=status)
 
 
@@ -100,7 +79,7 @@ def objection_file(request, pk: int):
             form.add_error(None, str(exc) or _("Only coordinators may object."))
             status = 403
         except ValidationError as exc:
-            _form_errors(form, exc)
+            form_errors(form, exc)
             status = 400
         else:
             messages.success(request, _("Your objection was filed."))

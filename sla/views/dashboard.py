@@ -23,10 +23,6 @@ from tickets.choices import Priority, TicketKind
 
 PAGE_SIZE = 50
 
-# the ticket-list filter of each dashboard dimension
-_DIMENSION_PARAM = {"priority": "priority", "level": "level", "organisation": "organisation",
-                    "kind": "kind", "agent": "agent"}
-
 
 def tickets_url(**params) -> str:
     query = {key: value for key, value in params.items() if value not in (None, "")}
@@ -54,8 +50,9 @@ def _dashboard_data(filters: board.DashboardFilters) -> dict:
     base = {"level": filters.level_id, "organisation": filters.organisation_id}
     for key, rows in summary.by.items():
         for row in rows:
-            row.at_risk_url = tickets_url(state="at_risk", **{**base, _DIMENSION_PARAM[key]: row.value})
-            row.breached_url = tickets_url(state="breached", **{**base, _DIMENSION_PARAM[key]: row.value})
+            # each dimension's key is also the ticket list's filter parameter
+            row.at_risk_url = tickets_url(state="at_risk", **{**base, key: row.value})
+            row.breached_url = tickets_url(state="breached", **{**base, key: row.value})
     figures = board.published_figures_measure(start=start, end=end, **scope)
     for result in figures:
         period = {"stopped_from": filters.start.isoformat(), "stopped_to": filters.end.isoformat()}

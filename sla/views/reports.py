@@ -1,7 +1,6 @@
 """Service reports: managers request and follow them, customers read their own."""
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -11,23 +10,19 @@ from accounts.tenancy import get_for_user_or_404
 from sla.forms import ReportRequestForm
 from sla.models import ReportStatus, ServiceReport
 from sla.reports import service_report_request
+from sla.views import form_post
 
 
 @manager_required
 def reports(request):
-    form = ReportRequestForm()
-    status = 200
-    if request.method == "POST":
-        form = ReportRequestForm(request.POST)
-        if form.is_valid():
-            try:
-                report = service_report_request(by=request.user, **form.cleaned_data)
-            except ValidationError as exc:
-                form.add_error(None, exc.messages)
-            else:
-                messages.success(request, _("The report is being produced."))
-                return redirect("manager:report_detail", pk=report.pk)
-        status = 400
+    def request_report(data):
+        report = service_report_request(by=request.user, **data)
+        messages.success(request, _("The report is being produced."))
+        return redirect("manager:report_detail", pk=report.pk)
+
+    form, response, status = form_post(request, ReportRequestForm, request_report)
+    if response:
+        return response
     listed = ServiceReport.objects.select_related("organisation").defer("html", "pdf")[:100]
     return render(request, "sla/reports.html", {"form": form, "reports": listed}, status=status)
 
