@@ -136,7 +136,6 @@ def load(tickets: int) -> dict:
                 "at_risk_at": f"{due} - make_interval(secs => 0.25 * COALESCE({target}, 0))",
                 "stopped_at": "CASE WHEN t.status = 'closed' THEN t.registered_at "
                               "+ random() * LEAST(interval '10 days', %(t0)s - t.registered_at) END",
-                "at_risk_recorded": "false", "breach_recorded": "false",
             })
         insert_series(cursor, ClockEvent, params, source="sla_clock AS c WHERE c.state = 'paused'",
                       fixed={"action": "pause", "reason": "Question to the customer"}, computed={

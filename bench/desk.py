@@ -137,8 +137,7 @@ def load(tickets: int) -> dict[str, str]:
         """)  # noqa: S608 - only integers of our own are formatted in
         cursor.execute("""
             INSERT INTO sla_clock (ticket_id, kind, calendar_id, target_seconds, state, consumed_seconds,
-                                   segment_started_at, due_at, at_risk_at, stopped_at, at_risk_recorded,
-                                   breach_recorded)
+                                   segment_started_at, due_at, at_risk_at, stopped_at)
             SELECT t.id, k.kind, l.calendar_id,
                    CASE WHEN k.kind = 'response' THEN 14400 WHEN l.code = 'extended' THEN 648000 END,
                    CASE WHEN t.status = 'closed' THEN 'stopped' WHEN t.status = 'waiting_on_customer'
@@ -151,7 +150,7 @@ def load(tickets: int) -> dict[str, str]:
                    CASE WHEN t.status NOT IN ('new', 'open') THEN NULL
                         WHEN k.kind = 'response' THEN t.at_risk_at
                         WHEN l.code = 'extended' THEN t.due_at + interval '15 days' END,
-                   CASE WHEN t.status = 'closed' THEN t.closed_at END, false, false
+                   CASE WHEN t.status = 'closed' THEN t.closed_at END
             FROM tickets_ticket t JOIN sla_servicelevel l ON l.id = t.service_level_id
             CROSS JOIN (VALUES ('response'), ('resolution')) AS k(kind)
         """)

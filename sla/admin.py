@@ -184,8 +184,8 @@ class ClockEventInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 @admin.register(Clock)
 class ClockAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["ticket", "kind", "state", "due_at", "at_risk_at", "at_risk_recorded", "breach_recorded"]
-    list_filter = ["kind", "state", "breach_recorded", "calendar"]
+    list_display = ["ticket", "kind", "state", "due_at", "at_risk_at"]
+    list_filter = ["kind", "state", "calendar"]
     list_select_related = ["ticket"]
     search_fields = ["ticket__title"]
     inlines = [ClockEventInline]

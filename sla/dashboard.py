@@ -22,7 +22,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.db import connection
-from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
@@ -31,9 +31,11 @@ from sla.models import (
     ClockEvent,
     ClockKind,
     ClockState,
+    ClockTransition,
     ComplianceDay,
     OpeningHours,
     PublishedFigure,
+    TransitionKind,
 )
 from sla.rollup import day_start, rolled_until, sum_within
 from tickets.choices import Priority
@@ -70,8 +72,8 @@ def breached_q(now: datetime) -> Q:
 
 def at_risk_q(now: datetime) -> Q:
     return (Q(state=ClockState.RUNNING, at_risk_at__lte=now, due_at__gt=now)
-            | Q(state=ClockState.PAUSED, at_risk_recorded=True,
-                consumed_seconds__lte=F("target_seconds")))
+            | Q(Exists(ClockTransition.objects.filter(clock=OuterRef("pk"), kind=TransitionKind.AT_RISK)),
+                state=ClockState.PAUSED, consumed_seconds__lte=F("target_seconds")))
 
 
 def _scoped(queryset: QuerySet[Clock], *, level_id: int | None, organisation_id: int | None) -> QuerySet:
@@ -191,8 +193,10 @@ def _now_rows_grouping_sets(*, now, level_id, organisation_id) -> dict[str, list
 
     breached = ("((c.state = 'running' AND c.due_at <= %(now)s) "
                 "OR (c.state = 'paused' AND c.consumed_seconds > c.target_seconds))")
-    at_risk = ("((c.state = 'running' AND c.at_risk_at <= %(now)s AND c.due_at > %(now)s) "
-               "OR (c.state = 'paused' AND c.at_risk_recorded AND c.consumed_seconds <= c.target_seconds))")
+    at_risk = ("((c.state = 'running' AND c.at_risk_at <= %(now)s AND c.due_at > %(now)s) "  # noqa: S608 - a model's table
+               "OR (c.state = 'paused' AND c.consumed_seconds <= c.target_seconds AND EXISTS ("
+               f"SELECT 1 FROM {ClockTransition._meta.db_table} tr WHERE tr.clock_id = c.id "
+               "AND tr.kind = 'at_risk')))")
     scope = ""
     if level_id:
         scope += " AND t.service_level_id = %(level)s"

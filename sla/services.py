@@ -22,6 +22,7 @@ from sla.models import (
     ClockState,
     ClockTransition,
     Contract,
+    PendingCrossing,
     ServiceLevel,
     TransitionKind,
 )
@@ -119,7 +120,24 @@ def sla_clocks_start(*, ticket, by: User | None) -> list[Clock]:
         _clock_apply(clock, clock_replay([event], calendar), calendar, level.at_risk_percent)
         clock.save()
         clocks.append(clock)
+    _crossings_watch(clocks)
     return clocks
+
+
+def _crossings_watch(clocks: list[Clock]) -> None:
+    """Keep the sweep's list of pending crossings in step with the clocks' stored instants:
+    a running clock's at-risk instant and deadline, unless already recorded."""
+    ids = [clock.pk for clock in clocks]
+    # Waits for a sweep holding one of these rows; what it recorded is then visible below.
+    PendingCrossing.objects.filter(clock_id__in=ids).delete()
+    recorded = set(ClockTransition.objects.filter(clock_id__in=ids).values_list("clock_id", "kind"))
+    PendingCrossing.objects.bulk_create(
+        PendingCrossing(clock_id=clock.pk, kind=kind, at=at)
+        for clock in clocks
+        if clock.state == ClockState.RUNNING
+        for kind, at in ((TransitionKind.AT_RISK, clock.at_risk_at), (TransitionKind.BREACHED, clock.due_at))
+        if at is not None and (clock.pk, kind) not in recorded
+    )
 
 
 def _clocks_act(
@@ -137,6 +155,7 @@ def _clocks_act(
             _record_breach_if_late(clock)
         clock.save()
         changed.append(clock)
+    _crossings_watch(changed)
     return changed
 
 
@@ -202,16 +221,11 @@ def sla_clock_restart(
 
 def _record_breach_if_late(clock: Clock) -> None:
     """A clock stopped after its target used up is a breach, even if no sweep saw it run late."""
-    if (
-        clock.target_seconds is None
-        or clock.breach_recorded
-        or clock.consumed_seconds <= clock.target_seconds
-    ):
+    if clock.target_seconds is None or clock.consumed_seconds <= clock.target_seconds:
         return
     ClockTransition.objects.get_or_create(
         clock=clock, kind=TransitionKind.BREACHED, defaults={"crossed_at": clock.stopped_at}
     )
-    clock.breach_recorded = True
 
 
 @transaction.atomic
@@ -232,6 +246,7 @@ def sla_clocks_recompute(*, ticket) -> list[Clock]:
         clock.target_seconds = target.seconds(day_seconds=calendar.day_seconds) if target else None
         _clock_recompute(clock, level=level)
         clock.save()
+    _crossings_watch(clocks)
     return clocks
 
 
@@ -276,15 +291,14 @@ def sla_calendar_recompute(*, calendar_id: int, batch_size: int = RECOMPUTE_BATC
                     clock.ticket.service_level.at_risk_percent,
                 )
             Clock.objects.bulk_update(clocks, CLOCK_DERIVED_FIELDS)
+            _crossings_watch(clocks)
             after_pk = clocks[-1].pk
             done += len(clocks)
 
 
 # --- the sweep ----------------------------------------------------------------------------
 
-# Clocks per transaction in the sweep: a batch of 2,000 breaches with their at-risk crossings
-# and notifications commits in ~0.15 s on PostgreSQL here (bench/sweep.py, 1M open tickets),
-# short enough not to hold the clocks' row locks for long.
+# Crossings per transaction in the sweep: short enough not to hold their row locks for long.
 SWEEP_BATCH = 2000
 
 
@@ -294,31 +308,22 @@ class SweepResult:
     breached: int = 0
 
 
-# The instant each transition watches and the flag that says it was recorded. Breaches come
-# first: a clock past its deadline is past its at-risk instant too, and both are recorded with
-# one update of its row.
-SWEEP_FIELDS = {
-    TransitionKind.BREACHED: ("due_at", "breach_recorded"),
-    TransitionKind.AT_RISK: ("at_risk_at", "at_risk_recorded"),
-}
-
-
-def sla_sweep_candidates(*, kind: str, now: datetime, batch_size: int = SWEEP_BATCH) -> QuerySet:
-    """The next batch of running clocks that crossed ``kind``'s instant unrecorded, locked with
-    SKIP LOCKED, as (id, clock kind, ticket id, due at, at risk at, at risk recorded) tuples.
-    Its filter is the condition of the partial index the range scan reads (bench/sweep.py
-    prints its plan). No join and no model instances: joining the tickets made PostgreSQL hash
-    the whole ticket table for every batch, and instances cost ~20 µs a row."""
-    instant, flag = SWEEP_FIELDS[kind]
+def sla_sweep_candidates(*, now: datetime, batch_size: int = SWEEP_BATCH) -> QuerySet:
+    """The next batch of pending crossings due by ``now``, earliest first, locked with SKIP
+    LOCKED (two sweeps take disjoint rows), with what the digests show of their clocks and
+    tickets: a range scan of the ``at`` index joined by primary keys (bench/sweep.py prints
+    its plan). Tuples, not model instances: instances cost ~20 µs a row."""
     return (
-        Clock.objects.select_for_update(skip_locked=True)
-        .filter(state=ClockState.RUNNING, **{flag: False, f"{instant}__lte": now})
-        .order_by(instant)
-        .values_list("id", "kind", "ticket_id", "due_at", "at_risk_at", "at_risk_recorded")[:batch_size]
+        PendingCrossing.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(at__lte=now)
+        .order_by("at")
+        .values_list("id", "kind", "clock_id", "clock__kind", "clock__due_at", "clock__at_risk_at",
+                     "clock__ticket_id", "clock__ticket__title", "clock__ticket__organisation_id",
+                     "clock__ticket__assignee_id")[:batch_size]
     )
 
 
-@dataclass(frozen=True)
+@dataclass  # not frozen: 20,000 frozen inits cost ~0.1 s of a sweep
 class TicketLine:
     """What a digest shows of a ticket."""
 
@@ -335,7 +340,7 @@ class TicketLine:
         return Ticket.reference.fget(self)
 
 
-@dataclass(frozen=True)
+@dataclass
 class Crossing:
     """A clock that crossed its at-risk instant or its deadline in this sweep."""
 
@@ -350,71 +355,60 @@ class Crossing:
         return self.ticket.pk
 
 
-# Recording is two INSERT ... SELECTs keyed by the locked ids: building 20,000 ClockTransition
-# instances and their parameters took 1.0 s of a 3.7 s sweep (bench/sweep.py, 1M tickets).
-# ON CONFLICT keeps the unique constraint the last guard without failing the batch.
+# The batch's ids go in as one text parameter: psycopg spends ~20 ms parsing a query with 2,000
+# placeholders, and ~10 ms adapting a list of 2,000 ints (bench/sweep.py, profiled). ON
+# CONFLICT makes the unique constraint the last guard without failing the batch, and RETURNING
+# says which crossings are new.
+_IDS = {"postgresql": "= ANY(('{' || %s || '}')::bigint[])",
+        "sqlite": "IN (SELECT value FROM json_each('[' || %s || ']'))"}
 _RECORD_SQL = """
     INSERT INTO {transition} (clock_id, kind, crossed_at, recorded_at)
-    SELECT id, %s, {instant}, %s FROM {clock} WHERE id IN ({ids})
+    SELECT clock_id, kind, at, %s FROM {pending} WHERE id {ids}
     ON CONFLICT (clock_id, kind) DO NOTHING
+    RETURNING clock_id, kind
 """
+_DELETE_SQL = "DELETE FROM {pending} WHERE id {ids}"
 
 
-def _record(kind: str, clock_ids: list[int], *, recorded_at: datetime) -> None:
-    if not clock_ids:
-        return
-    sql = _RECORD_SQL.format(transition=ClockTransition._meta.db_table, clock=Clock._meta.db_table,
-                             instant=SWEEP_FIELDS[kind][0], ids=", ".join(["%s"] * len(clock_ids)))
+def _record(pending_ids: list[int], *, recorded_at: datetime) -> set[tuple[int, str]]:
+    """Record the pending crossings as transitions and drop them; the (clock id, kind) of each
+    transition that is new."""
+    names = {"transition": ClockTransition._meta.db_table, "pending": PendingCrossing._meta.db_table,
+             "ids": _IDS[connection.vendor]}
+    ids = ",".join(map(str, pending_ids))
     with connection.cursor() as cursor:
-        cursor.execute(sql, [kind, recorded_at, *clock_ids])
+        cursor.execute(_RECORD_SQL.format(**names), [recorded_at, ids])
+        recorded = set(cursor.fetchall())
+        cursor.execute(_DELETE_SQL.format(**names), [ids])
+    return recorded
 
 
 def sla_sweep(*, now: datetime | None = None, batch_size: int = SWEEP_BATCH) -> SweepResult:
-    """Record every running clock that crossed its at-risk instant or its deadline, once.
+    """Record every at-risk instant and deadline that running clocks crossed, once.
 
-    Only unrecorded running clocks are in the partial indexes the range queries use, so the
-    cost follows the number of transitions, not the number of open tickets. Rows are locked
-    with SKIP LOCKED (two sweeps take disjoint clocks), marked and recorded in the transaction
-    that writes their notifications, and the unique constraint on (clock, kind) is the last
-    guard; a killed sweep rolls back and the next one redoes it."""
-    from tickets.models import Ticket
-
+    The pending crossings are a range of one index, so the cost follows the number of
+    transitions, not the number of open tickets. A batch is locked with SKIP LOCKED, recorded
+    and deleted in the transaction that writes its notifications, and the unique constraint on
+    (clock, kind) is the last guard; a killed sweep rolls back and the next one redoes it."""
     now = now or timezone.now()
     result = SweepResult()
-    for kind in SWEEP_FIELDS:
-        while True:
-            with transaction.atomic():
-                rows = list(sla_sweep_candidates(kind=kind, now=now, batch_size=batch_size))
-                if not rows:
-                    break
-                ids = [row[0] for row in rows]
-                # In the breach pass, the clocks whose at-risk crossing is not recorded yet (an
-                # at-risk instant is never after the deadline).
-                at_risk_ids = [row[0] for row in rows if not row[5] and row[4] is not None]
-                recorded_at = timezone.now()
-                _record(kind, ids, recorded_at=recorded_at)
-                if kind == TransitionKind.BREACHED:
-                    _record(TransitionKind.AT_RISK, at_risk_ids, recorded_at=recorded_at)
-                    Clock.objects.filter(pk__in=ids).update(breach_recorded=True, at_risk_recorded=True)
-                else:
-                    Clock.objects.filter(pk__in=ids).update(at_risk_recorded=True)
-                tickets = {
-                    pk: TicketLine(pk, title, organisation_id, assignee)
-                    for pk, title, organisation_id, assignee in Ticket.objects.filter(
-                        pk__in={row[2] for row in rows}
-                    ).values_list("pk", "title", "organisation_id", "assignee_id")
-                }
-                crossings = {
-                    row[0]: Crossing(row[0], row[1], row[3], row[4], tickets[row[2]])
-                    for row in rows
-                }
-                if at_risk_ids:
-                    _notify_transitions(TransitionKind.AT_RISK, [crossings[pk] for pk in at_risk_ids])
-                if kind == TransitionKind.BREACHED:
-                    _notify_transitions(TransitionKind.BREACHED, list(crossings.values()))
-            result.at_risk += len(at_risk_ids)
-            if kind == TransitionKind.BREACHED:
-                result.breached += len(ids)
+    while True:
+        with transaction.atomic():
+            rows = list(sla_sweep_candidates(now=now, batch_size=batch_size))
+            if not rows:
+                break
+            recorded = _record([row[0] for row in rows], recorded_at=timezone.now())
+            crossings: dict[str, list[Crossing]] = {TransitionKind.AT_RISK: [], TransitionKind.BREACHED: []}
+            for _pk, kind, clock_id, clock_kind, due_at, at_risk_at, *ticket in rows:
+                if (clock_id, kind) in recorded:
+                    crossing = Crossing(clock_id, clock_kind, due_at, at_risk_at, TicketLine(*ticket))
+                    crossings[kind].append(crossing)
+            # At risk first: a catch-up after an outage can record both of a clock at once.
+            for kind, clocks in crossings.items():
+                if clocks:
+                    _notify_transitions(kind, clocks)
+        result.at_risk += len(crossings[TransitionKind.AT_RISK])
+        result.breached += len(crossings[TransitionKind.BREACHED])
     if result.at_risk or result.breached:
         from accounts.tasks import notification_deliver_pending_task
 
@@ -480,6 +474,15 @@ class _DigestLines:
         self.due = {clock.pk: formatted[clock.due_at] for clock in clocks}
         self.by_language: dict[str, dict[int, str]] = {}
         self.subjects: dict[str, dict[str, str]] = {}
+        self.bodies: dict[tuple[str, int], str] = {}
+
+    def body(self, language: str, clocks: list[Crossing]) -> str:
+        """The digest's text; once for all the recipients of the same list (the managers)."""
+        key = (language, id(clocks))
+        if key not in self.bodies:
+            rendered = self(language)
+            self.bodies[key] = "\n".join(rendered[clock.pk] for clock in clocks)
+        return self.bodies[key]
 
     def __call__(self, language: str) -> dict[int, str]:
         if language not in self.by_language:
@@ -504,9 +507,8 @@ class _DigestLines:
 
 
 def _digest(recipient: User, topic: str, clocks: list[Crossing], lines: _DigestLines) -> Notification:
-    rendered = lines(recipient.language)
+    body = lines.body(recipient.language, clocks)
     subject = lines.subjects[recipient.language][topic] % {"count": len(clocks)}
-    body = "\n".join(rendered[clock.pk] for clock in clocks)
     return Notification(recipient_id=recipient.pk, topic=topic, subject=subject, body=body)
 
 

@@ -89,7 +89,7 @@ def clock_status(clock: Clock, *, now: datetime | None = None) -> ClockStatus:
         if clock.target_seconds is None:
             state, label = "done", _("done (best effort)")
         else:
-            state, label = ("breach", _("breached")) if late or clock.breach_recorded else ("met", _("met"))
+            state, label = ("breach", _("breached")) if late else ("met", _("met"))
     elif clock.state == ClockState.PAUSED:
         state, label = "paused", _("paused")
     elif clock.target_seconds is None:

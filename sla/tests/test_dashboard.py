@@ -144,6 +144,18 @@ def test_now_counts_at_risk_and_breached_open_clocks_by_dimension(open_trouble):
     assert [(row.label, row.breached) for row in summary.by["kind"]] == [("Incident", 2)]
 
 
+def test_a_clock_paused_after_its_recorded_at_risk_crossing_still_counts_at_risk(open_trouble):
+    # given a ticket whose response clock the sweep saw at risk (10:30), then paused at 10:40
+    paused = register(open_trouble["extended"], at=ams(2026, 11, 23, 9, 0), title="paused at risk")
+    with time_machine.travel(ams(2026, 11, 23, 10, 31), tick=False):
+        services.sla_sweep()
+    services.sla_clocks_pause(ticket=paused, by=None, reason="Question", at=ams(2026, 11, 23, 10, 40))
+    # then it is at risk still (its resolution clock, paused before its at-risk instant, is not)
+    summary = board.now_summary(now=ams(2026, 11, 23, 10, 45))
+    assert (summary.at_risk, summary.breached) == (2, 2)
+    assert board.open_clocks().filter(board.at_risk_q(ams(2026, 11, 23, 10, 45)), state="paused").count() == 1
+
+
 def test_next_deadlines_and_longest_waiting(open_trouble):
     deadlines = board.next_deadlines(now=ams(2026, 11, 23, 10, 45))
     assert [clock.ticket.title for clock in deadlines][:2] == ["at risk", "fine"]

@@ -22,7 +22,7 @@ from accounts.models import Notification, NotificationTopic, Role
 from accounts.tasks import notification_deliver_pending_task
 from accounts.tests.factories import UserFactory
 from sla import services
-from sla.models import Clock, ClockTransition
+from sla.models import Clock, ClockTransition, PendingCrossing
 from sla.tasks import sla_sweep_task
 from sla.tests.factories import organisation_on_level
 from sla_portal.celery import app
@@ -141,6 +141,38 @@ def test_paused_clock_past_its_old_deadline_does_not_breach(managers, extended_o
     assert not ClockTransition.objects.exists() and not Notification.objects.exists()
 
 
+def pending(ticket) -> set[tuple[str, str, datetime]]:
+    return {(row.clock.kind, row.kind, row.at) for row in
+            PendingCrossing.objects.filter(clock__ticket=ticket).select_related("clock")}
+
+
+def stored_instants(ticket, *, kind="resolution") -> set[tuple[str, str, datetime]]:
+    clock = ticket.clocks.get(kind=kind)
+    return {(kind, "at_risk", clock.at_risk_at), (kind, "breached", clock.due_at)}
+
+
+@pytest.mark.django_db
+def test_pending_crossings_follow_the_clocks_and_leave_recorded_ones_out(managers, extended_org):
+    ticket = register(extended_org)
+    assert pending(ticket) == {
+        ("response", "at_risk", ams(2026, 11, 23, 10, 30)),
+        ("response", "breached", ams(2026, 11, 23, 11, 0)),
+        *stored_instants(ticket),
+    }
+    sweep_at(ams(2026, 11, 23, 10, 31))
+    assert ("response", "at_risk", ams(2026, 11, 23, 10, 30)) not in pending(ticket)
+    # a pause (10:40) takes every crossing off the list; the resume (Tuesday 10:40) puts back
+    # the new instants, but not the at-risk crossing that was recorded already
+    services.sla_clocks_pause(ticket=ticket, by=None, reason="Question", at=ams(2026, 11, 23, 10, 40))
+    assert pending(ticket) == set()
+    services.sla_clocks_resume(ticket=ticket, by=None, reason="Answer", at=ams(2026, 11, 24, 10, 40))
+    assert pending(ticket) == {("response", "breached", ams(2026, 11, 24, 11, 0)), *stored_instants(ticket)}
+    # a stopped clock has nothing pending
+    services.sla_clock_stop(ticket=ticket, kind="response", by=None, reason="Replied",
+                            at=ams(2026, 11, 24, 10, 50))
+    assert pending(ticket) == stored_instants(ticket)
+
+
 @pytest.mark.django_db
 def test_best_effort_clock_never_breaches(managers):
     # Default incident resolution is best effort: no deadline, however long it runs
@@ -194,7 +226,7 @@ def test_crash_inside_the_sweep_records_nothing_and_the_next_sweep_records_every
         sweep_at(ams(2026, 11, 23, 11, 0))
     # then nothing of it is left
     assert not ClockTransition.objects.exists() and not Notification.objects.exists()
-    assert not Clock.objects.filter(at_risk_recorded=True).exists()
+    assert PendingCrossing.objects.filter(at__lte=ams(2026, 11, 23, 11, 0)).count() == 4  # still pending
     # and the next sweep records every crossing once
     assert sweep_at(ams(2026, 11, 23, 11, 1)) == services.SweepResult(at_risk=2, breached=2)
     assert ClockTransition.objects.count() == 4

@@ -25,7 +25,6 @@ class ClockSerializer(serializers.ModelSerializer):
             "due_at",
             "at_risk_at",
             "stopped_at",
-            "breach_recorded",
             "business_seconds_left",
             "sla_state",
         ]
