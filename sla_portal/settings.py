@@ -98,7 +98,7 @@ REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "sla_portal.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.str("CACHE_PREFIX", default="sla"),
         }
@@ -207,6 +207,9 @@ SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+# Sessions are read from the cache, written through to the database: one query less on every
+# page (~0.7 ms of a list page's ~10 ms budget, bench/desk.py).
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 # Celery: the broker is Redis when there is one, else kombu's filesystem transport
 # under var/, which worker and beat on one machine share without any server.

@@ -80,7 +80,7 @@ def test_database_and_broker_come_from_the_environment():
     assert result.stdout.split() == [
         "django.db.backends.postgresql",
         "redis://h:6379/1",
-        "django.core.cache.backends.redis.RedisCache",
+        "sla_portal.cache.RedisCache",
     ]
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL")}
     result = subprocess.run(

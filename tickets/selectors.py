@@ -23,7 +23,7 @@ from tickets.choices import (
     TicketStatus,
     choice_label,
 )
-from tickets.models import HoursBooking, HoursCard, RaciRule, Ticket
+from tickets.models import HoursCard, RaciRule, Ticket
 
 # --- the RACI table -----------------------------------------------------------------------
 
@@ -117,11 +117,32 @@ def clock_statuses(ticket: Ticket, *, now: datetime | None = None) -> list[Clock
     return [clock_status(clock, now=now) for clock in clocks]
 
 
+def ticket_rows(queryset: QuerySet[Ticket], pks: list[int]) -> dict[int, dict]:
+    """Rows of a list page by primary key: each ticket with the states of its clocks."""
+    now = timezone.now()
+    return {t.pk: {"ticket": t, "clocks": clock_statuses(t, now=now)} for t in queryset.filter(pk__in=pks)}
+
+
 def with_clocks(queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
     return queryset.prefetch_related(Prefetch("clocks", queryset=Clock.objects.select_related("calendar")))
 
 
 # --- lists --------------------------------------------------------------------------------
+
+# The columns a list row shows (templates/tickets/_queue_row.html, _portal_row.html) and
+# ``clock_status`` reads, for the rows not in the cache (tickets/caching.py). A page is 25
+# tickets with their related rows and 50 clocks, and Django parses every timestamp column in
+# Python: all ~40 columns cost a third more (bench/desk.py, profiled).
+_ROW_FIELDS = ("title", "kind", "product__name", "step", "priority", "status", "registered_at")
+_ROW_CLOCK_FIELDS = (
+    "ticket_id", "kind", "state", "target_seconds", "consumed_seconds", "segment_started_at", "due_at",
+    "at_risk_at", "calendar",
+)
+
+
+def _with_row_clocks(queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    clocks = Clock.objects.select_related("calendar").only(*_ROW_CLOCK_FIELDS)
+    return queryset.prefetch_related(Prefetch("clocks", queryset=clocks))
 
 
 def _search(queryset: QuerySet[Ticket], q: str) -> QuerySet[Ticket]:
@@ -138,21 +159,23 @@ def ticket_list_for_customer(
     *, user: User, status: str = "", kind: str = "", q: str = ""
 ) -> QuerySet[Ticket]:
     """The organisation's tickets, newest first (index organisation, -registered_at)."""
-    queryset = Ticket.objects.for_user(user).select_related("product")
+    queryset = Ticket.objects.for_user(user).select_related("product").only(*_ROW_FIELDS)
     if status == "active":
         queryset = queryset.filter(status__in=ACTIVE_STATUSES)
     elif status:
         queryset = queryset.filter(status=status)
     if kind:
         queryset = queryset.filter(kind=kind)
-    return with_clocks(_search(queryset, q)).order_by("-registered_at", "-pk")
+    return _with_row_clocks(_search(queryset, q)).order_by("-registered_at", "-pk")
 
 
 def ticket_queue(*, user: User, filters: dict, now: datetime | None = None) -> QuerySet[Ticket]:
     """The desk queue: by the nearest running deadline (``Ticket.due_at``, partial index
     ``ticket_queue``), tickets without one (paused, best effort) after them."""
     now = now or timezone.now()
-    queryset = Ticket.objects.select_related("organisation", "service_level", "product", "assignee")
+    queryset = Ticket.objects.select_related("organisation", "service_level", "product", "assignee").only(
+        *_ROW_FIELDS, "organisation__name", "service_level__name", "assignee__full_name", "assignee__email"
+    )
     status = filters.get("status") or "active"
     if status == "active":
         queryset = queryset.filter(status__in=ACTIVE_STATUSES)
@@ -180,7 +203,7 @@ def ticket_queue(*, user: User, filters: dict, now: datetime | None = None) -> Q
         if filters.get(name):
             queryset = queryset.filter(**{lookup: filters[name]})
     queryset = _search(queryset, filters.get("q", ""))
-    return with_clocks(queryset).order_by(F("due_at").asc(nulls_last=True), "registered_at", "pk")
+    return _with_row_clocks(queryset).order_by(F("due_at").asc(nulls_last=True), "registered_at", "pk")
 
 
 def ticket_for_detail(queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
@@ -233,10 +256,14 @@ def hours_cards_with_balance(*, organisation_id: int) -> list[HoursCard]:
 def hours_balance(*, organisation_id: int, on=None) -> Decimal:
     """Hours left on the organisation's cards valid on ``on`` (today)."""
     on = on or timezone.localdate()
-    cards = HoursCard.objects.filter(organisation_id=organisation_id).exclude(valid_until__lt=on)
-    bought = cards.aggregate(total=Sum("hours"))["total"] or Decimal(0)
-    used = HoursBooking.objects.filter(card__in=cards).aggregate(total=Sum("hours"))["total"] or Decimal(0)
-    return (Decimal(bought) - Decimal(used)).quantize(Decimal("0.01"))
+    cards = (
+        HoursCard.objects.filter(organisation_id=organisation_id)
+        .exclude(valid_until__lt=on)
+        .annotate(used=Sum("bookings__hours"))
+        .values_list("hours", "used")
+    )  # one query, not two: the portal list shows this on every page
+    left = sum((Decimal(hours) - Decimal(used or 0) for hours, used in cards), Decimal(0))
+    return left.quantize(Decimal("0.01"))
 
 
 # --- what a user may do on a ticket now ------------------------------------------------------

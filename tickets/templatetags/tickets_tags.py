@@ -1,4 +1,7 @@
 from django import template
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
+from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
@@ -25,9 +28,37 @@ def business_duration(seconds) -> str:
     return _("late by %(time)s") % {"time": text} if late else text
 
 
-@register.inclusion_tag("tickets/_clock_badges.html")
-def clock_badges(statuses, compact=False):
-    return {"statuses": statuses, "compact": compact}
+@register.simple_tag
+def clock_badges(statuses, compact=False) -> str:
+    """Each clock as a badge with its deadline and business time left. Built in Python, not an
+    inclusion template: two clocks on each of 25 rows through the template engine were a third
+    of the desk queue's time (bench/desk.py, profiled)."""
+    return format_html_join("", "{}", ((_clock_badge(s, compact),) for s in statuses))
+
+
+def _clock_badge(s, compact: bool) -> str:
+    detail = ""
+    if s.due_at:
+        due = localtime(s.due_at)
+        left = ""
+        if s.left_seconds is not None:
+            left = format_html(
+                " · {}",
+                _("%(left)s business time left") % {"left": business_duration(s.left_seconds)}
+                if s.left_seconds >= 0
+                else business_duration(s.left_seconds),
+            )
+        detail = format_html(
+            '<span class="muted">{} <time datetime="{}">{}</time>{}</span>',
+            _("due"), date_format(due, "c"), date_format(due, "D j M H:i"), left,
+        )
+    elif s.state == "paused" and not compact:
+        waiting = _("waiting for the customer; the deadline moves on when they answer")
+        detail = format_html('<span class="muted">{}</span>', waiting)
+    return format_html(
+        '<div class="clock clock-{}" data-state="{}">\n  <span class="badge {}">{}: {}</span>\n  {}\n</div>',
+        s.kind, s.state, s.state, s.kind_label, s.label, detail,
+    )
 
 
 @register.simple_tag(takes_context=True)

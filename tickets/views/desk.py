@@ -1,11 +1,11 @@
 """The support desk: the queue, the ticket with every workflow action, consultancy, approvals."""
 
+from functools import partial
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db import IntegrityError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -18,6 +18,7 @@ from accounts.models import Organisation, Role
 from accounts.permissions import manager_required, staff_required
 from sla import selectors as sla_selectors
 from tickets import selectors, services
+from tickets.caching import ROW_STAMP, CachedCountPaginator, filter_choices_version, rendered_rows
 from tickets.forms import (
     ApproveForm,
     AssignForm,
@@ -51,20 +52,25 @@ def queue(request):
     form = QueueFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     tickets = selectors.ticket_queue(user=request.user, filters=filters)
-    page = Paginator(tickets, settings.TICKETS_PAGE_SIZE).get_page(request.GET.get("page"))
-    now = timezone.now()
-    rows = [(ticket, selectors.clock_statuses(ticket, now=now)) for ticket in page.object_list]
     query = request.GET.copy()
     query.pop("page", None)
+    query = query.urlencode()
+    page = CachedCountPaginator(
+        tickets.prefetch_related(None).values_list(*ROW_STAMP),
+        settings.TICKETS_PAGE_SIZE,
+        count_key=f"desk-queue:{request.user.pk}:{query}",
+    ).get_page(request.GET.get("page"))
+    rows = rendered_rows(page.object_list, "tickets/_queue_row.html", partial(selectors.ticket_rows, tickets))
     return render(
         request,
         "tickets/desk_queue.html",
         {
             "form": form,
+            "filters_key": f"{filter_choices_version()}:{query}",
             "page": page,
             "rows": rows,
             "saved_views": request.user.saved_views.all(),
-            "save_form": SavedViewForm(initial={"query": query.urlencode()}),
+            "save_form": SavedViewForm(initial={"query": query}),
         },
     )
 

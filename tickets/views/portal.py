@@ -1,9 +1,10 @@
 """The customers' self-service portal: register, follow, answer, confirm or reopen."""
 
+from functools import partial
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -13,6 +14,7 @@ from accounts.permissions import customer_required
 from accounts.tenancy import get_for_user_or_404
 from sla import selectors as sla_selectors
 from tickets import selectors, services
+from tickets.caching import ROW_STAMP, CachedCountPaginator, rendered_rows
 from tickets.forms import (
     ConfirmForm,
     CustomerMessageForm,
@@ -37,8 +39,16 @@ def home(request):
         kind=filters.get("kind", ""),
         q=filters.get("q", ""),
     )
-    page = Paginator(tickets, settings.TICKETS_PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = [(ticket, selectors.clock_statuses(ticket)) for ticket in page.object_list]
+    query = request.GET.copy()
+    query.pop("page", None)
+    query = query.urlencode()
+    page = CachedCountPaginator(
+        tickets.prefetch_related(None).values_list(*ROW_STAMP),
+        settings.TICKETS_PAGE_SIZE,
+        count_key=f"portal-list:{request.user.pk}:{query}",
+    ).get_page(request.GET.get("page"))
+    load = partial(selectors.ticket_rows, tickets)
+    rows = rendered_rows(page.object_list, "tickets/_portal_row.html", load)
     organisation = request.user.organisation
     return render(
         request,
@@ -46,6 +56,7 @@ def home(request):
         {
             "organisation": organisation,
             "form": form,
+            "filters_key": query,
             "page": page,
             "rows": rows,
             "may_register": request.user.role == Role.COORDINATOR,
