@@ -17,6 +17,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from sla.models import AvailabilityTarget, HostedProduct, MaintenanceWindow, Outage
+from sla.rollup import day_start
 
 UTC = ZoneInfo("UTC")
 Interval = tuple[datetime, datetime]
@@ -125,8 +126,6 @@ def availability_compute(*, start: datetime, end: datetime, outages: Iterable[Ou
 
 # --- selectors ------------------------------------------------------------------------------
 
-AMSTERDAM = ZoneInfo("Europe/Amsterdam")
-
 
 def maintenance_windows() -> list[WeeklyWindow]:
     return [WeeklyWindow(w.weekday, w.starts, w.ends, w.timezone) for w in MaintenanceWindow.objects.all()]
@@ -145,8 +144,7 @@ def _period_bounds(year: int, quarter: int | None) -> tuple[datetime, datetime]:
     else:
         first = date(year, 3 * quarter - 2, 1)
         after = date(year + 1, 1, 1) if quarter == 4 else date(year, 3 * quarter + 1, 1)
-    return (datetime.combine(first, time(0), tzinfo=AMSTERDAM),
-            datetime.combine(after, time(0), tzinfo=AMSTERDAM))
+    return day_start(first), day_start(after)
 
 
 def _for_organisation(organisation_id: int | None) -> tuple[QuerySet[HostedProduct], QuerySet[Outage]]:

@@ -19,7 +19,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from django.db import connection
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
@@ -37,10 +36,9 @@ from sla.models import (
     PublishedFigure,
     TransitionKind,
 )
-from sla.rollup import day_start, rolled_until, sum_within
+from sla.rollup import AMSTERDAM, day_start, rolled_until, sum_within
 from tickets.choices import Priority
 
-AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 TREND_WEEKS = 26
 LIST_LENGTH = 20  # the "next deadlines" and "waiting longest" lists
 
