@@ -17,7 +17,7 @@ from decimal import Decimal
 
 from django.apps import apps
 from django.db import transaction
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, F, Prefetch, Q, Sum
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -36,7 +36,7 @@ from sla.models import (
     TransitionKind,
 )
 from sla.rollup import day_start
-from sla.selectors import ClockExplanation, business_calendar, clock_explain
+from sla.selectors import ClockExplanation, business_calendar, clock_events_ordered, clock_explain
 from tickets.choices import Priority, TicketKind
 
 # --- periods ---------------------------------------------------------------------------------
@@ -162,7 +162,8 @@ def report_content(*, organisation: Organisation, start: date, end: date, now: d
     transitions = (ClockTransition.objects.filter(kind=TransitionKind.BREACHED, crossed_at__gte=since,
                                                   crossed_at__lt=until,
                                                   clock__ticket__organisation=organisation)
-                   .select_related("clock__ticket", "clock__calendar").order_by("crossed_at", "pk"))
+                   .select_related("clock__ticket", "clock__calendar").order_by("crossed_at", "pk")
+                   .prefetch_related(Prefetch("clock__events", queryset=clock_events_ordered())))
     breaches = []
     priorities = dict(Priority.choices)
     for transition in transitions:
@@ -171,7 +172,8 @@ def report_content(*, organisation: Organisation, start: date, end: date, now: d
             reference=clock.ticket.reference, title=clock.ticket.title, ticket_id=clock.ticket_id,
             clock=str(ClockKind(clock.kind).label), priority=str(priorities[clock.ticket.priority]),
             crossed_at=transition.crossed_at, target_seconds=clock.target_seconds,
-            explanation=clock_explain(clock, now=min(now, until) if clock.state != "stopped" else now)))
+            explanation=clock_explain(clock, now=min(now, until) if clock.state != "stopped" else now,
+                                      events=list(clock.events.all()))))
     progress(70)
     consultancy = consultancy_hours(organisation=organisation, start=start, end=end)
     availability = [(product.name, figure.percent, figure.covered_seconds, figure.down_seconds)

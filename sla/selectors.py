@@ -102,8 +102,12 @@ def targets_for(
     return {row.clock: row for row in rows}
 
 
+def clock_events_ordered() -> QuerySet[ClockEvent]:
+    return ClockEvent.objects.select_related("by").order_by("at", "pk")
+
+
 def clock_events(clock_id: int) -> QuerySet[ClockEvent]:
-    return ClockEvent.objects.filter(clock_id=clock_id).select_related("by").order_by("at", "pk")
+    return clock_events_ordered().filter(clock_id=clock_id)
 
 
 @dataclass(frozen=True)
@@ -132,16 +136,19 @@ class ClockExplanation:
     remaining_seconds: int | None
 
 
-def clock_explain(clock, *, now: datetime | None = None) -> ClockExplanation:
+def clock_explain(
+    clock, *, now: datetime | None = None, events: list[ClockEvent] | None = None
+) -> ClockExplanation:
     """Why a clock stands where it stands: the business intervals counted in each running
-    stretch, the holidays and closed time skipped, and the pauses. Shown to staff."""
+    stretch, the holidays and closed time skipped, and the pauses. Shown to staff. ``events``
+    in order, when the caller prefetched them for many clocks."""
     now = now or timezone.now()
     calendar = business_calendar(clock.calendar)
     segments: list[Segment] = []
     pauses: list[Pause] = []
     running_since = paused_since = None
     pause_reason = ""
-    for event in clock_events(clock.pk):
+    for event in clock_events(clock.pk) if events is None else events:
         if event.action in ("start", "resume"):
             if paused_since is not None:
                 pauses.append(Pause(paused_since, event.at, pause_reason))
