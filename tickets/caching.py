@@ -15,14 +15,17 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 
+from django.conf import settings
 from django.core.cache import cache
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.db import transaction
 from django.template.loader import get_template
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
+
+from tickets.selectors import ticket_rows
 
 # What changes when a list row would: every write through a service bumps ``version`` and
 # ``updated_at`` (a save() outside them, e.g. the admin, ``updated_at``); the SLA engine's own
@@ -55,6 +58,21 @@ def rendered_rows(
         cache.set_many(rendered, ROW_SECONDS)
         found.update(rendered)
     return [mark_safe(found[key]) for key in keys if key in found]  # noqa: S308 - our templates' output
+
+
+def cached_list_page(request, tickets, *, row_template: str) -> tuple[Page, list[SafeString], str]:
+    """A list page of ``tickets`` (the desk queue, the portal list): its page, its rendered
+    rows and the filters' query string (without the page number), which keys the count."""
+    query = request.GET.copy()
+    query.pop("page", None)
+    query = query.urlencode()
+    page = CachedCountPaginator(
+        tickets.prefetch_related(None).values_list(*ROW_STAMP),
+        settings.TICKETS_PAGE_SIZE,
+        count_key=f"{row_template}:{request.user.pk}:{query}",
+    ).get_page(request.GET.get("page"))
+    rows = rendered_rows(page.object_list, row_template, lambda pks: ticket_rows(tickets, pks))
+    return page, rows, query
 
 
 def _digest(text: str) -> str:

@@ -1,9 +1,7 @@
 """The support desk: the queue, the ticket with every workflow action, consultancy, approvals."""
 
-from functools import partial
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError
@@ -18,7 +16,7 @@ from accounts.models import Organisation, Role
 from accounts.permissions import manager_required, staff_required
 from sla import selectors as sla_selectors
 from tickets import selectors, services
-from tickets.caching import ROW_STAMP, CachedCountPaginator, filter_choices_version, rendered_rows
+from tickets.caching import cached_list_page, filter_choices_version
 from tickets.forms import (
     ApproveForm,
     AssignForm,
@@ -52,15 +50,7 @@ def queue(request):
     form = QueueFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     tickets = selectors.ticket_queue(user=request.user, filters=filters)
-    query = request.GET.copy()
-    query.pop("page", None)
-    query = query.urlencode()
-    page = CachedCountPaginator(
-        tickets.prefetch_related(None).values_list(*ROW_STAMP),
-        settings.TICKETS_PAGE_SIZE,
-        count_key=f"desk-queue:{request.user.pk}:{query}",
-    ).get_page(request.GET.get("page"))
-    rows = rendered_rows(page.object_list, "tickets/_queue_row.html", partial(selectors.ticket_rows, tickets))
+    page, rows, query = cached_list_page(request, tickets, row_template="tickets/_queue_row.html")
     return render(
         request,
         "tickets/desk_queue.html",

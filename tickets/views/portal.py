@@ -1,7 +1,5 @@
 """The customers' self-service portal: register, follow, answer, confirm or reopen."""
 
-from functools import partial
-
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -14,7 +12,7 @@ from accounts.permissions import customer_required
 from accounts.tenancy import get_for_user_or_404
 from sla import selectors as sla_selectors
 from tickets import selectors, services
-from tickets.caching import ROW_STAMP, CachedCountPaginator, rendered_rows
+from tickets.caching import cached_list_page
 from tickets.forms import (
     ConfirmForm,
     CustomerMessageForm,
@@ -39,16 +37,7 @@ def home(request):
         kind=filters.get("kind", ""),
         q=filters.get("q", ""),
     )
-    query = request.GET.copy()
-    query.pop("page", None)
-    query = query.urlencode()
-    page = CachedCountPaginator(
-        tickets.prefetch_related(None).values_list(*ROW_STAMP),
-        settings.TICKETS_PAGE_SIZE,
-        count_key=f"portal-list:{request.user.pk}:{query}",
-    ).get_page(request.GET.get("page"))
-    load = partial(selectors.ticket_rows, tickets)
-    rows = rendered_rows(page.object_list, "tickets/_portal_row.html", load)
+    page, rows, query = cached_list_page(request, tickets, row_template="tickets/_portal_row.html")
     organisation = request.user.organisation
     return render(
         request,
