@@ -14,6 +14,7 @@ import hashlib
 import time
 import uuid
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
@@ -39,6 +40,7 @@ ROW_SECONDS = 2 * 60
 COUNT_CACHE_FROM = 1_000
 COUNT_SECONDS = 10
 FILTER_CHOICES_VERSION_KEY = "tickets:filter-choices-version"
+FILTERS_SECONDS = 10 * 60
 
 
 def rendered_rows(
@@ -60,19 +62,42 @@ def rendered_rows(
     return [mark_safe(found[key]) for key in keys if key in found]  # noqa: S308 - our templates' output
 
 
-def cached_list_page(request, tickets, *, row_template: str) -> tuple[Page, list[SafeString], str]:
-    """A list page of ``tickets`` (the desk queue, the portal list): its page, its rendered
-    rows and the filters' query string (without the page number), which keys the count."""
+@dataclass
+class ListPage:
+    page: Page
+    rows: list[SafeString]
+    filters: SafeString  # the filter form's fields
+    query: str  # the filters' query string, without the page number
+
+
+def cached_list_page(
+    request, tickets, *, row_template: str, filter_form, filter_template: str, filter_choices: bool = False
+) -> ListPage:
+    """A list page of ``tickets`` (the desk queue, the portal list) in two cache round trips:
+    the count, the filter form's fields (rendered from ``filter_template`` with ``form``) and,
+    with ``filter_choices``, the version of their option lists first; then the rows."""
     query = request.GET.copy()
     query.pop("page", None)
     query = query.urlencode()
+    count_key = f"count:{_digest(f'{row_template}:{request.user.pk}:{query}')}"
+    filters_key = f"filters:{filter_template}:{get_language()}:{_digest(query)}"
+    keys = [count_key, filters_key] + ([FILTER_CHOICES_VERSION_KEY] if filter_choices else [])
+    found = cache.get_many(keys)
+
+    version = (found.get(FILTER_CHOICES_VERSION_KEY) or filter_choices_version()) if filter_choices else ""
+    cached_version, filters = found.get(filters_key, (None, None))
+    if filters is None or cached_version != version:
+        filters = get_template(filter_template).render({"form": filter_form})
+        cache.set(filters_key, (version, filters), FILTERS_SECONDS)
+
     page = CachedCountPaginator(
         tickets.prefetch_related(None).values_list(*ROW_STAMP),
         settings.TICKETS_PAGE_SIZE,
-        count_key=f"{row_template}:{request.user.pk}:{query}",
+        count_key=count_key,
+        cached_count=found.get(count_key),
     ).get_page(request.GET.get("page"))
     rows = rendered_rows(page.object_list, row_template, lambda pks: ticket_rows(tickets, pks))
-    return page, rows, query
+    return ListPage(page, rows, mark_safe(filters), query)  # noqa: S308 - our template's output
 
 
 def _digest(text: str) -> str:
@@ -93,15 +118,16 @@ def filter_choices_changed(**kwargs) -> None:
 class CachedCountPaginator(Paginator):
     """Counts of ``COUNT_CACHE_FROM`` or more rows are kept ``COUNT_SECONDS`` under
     ``count_key`` (which must name the user and the filters): the number on the page may then
-    be a few seconds old."""
+    be a few seconds old. ``cached_count`` is what the caller found under the key."""
 
-    def __init__(self, object_list, per_page, *, count_key: str, **kwargs):
+    def __init__(self, object_list, per_page, *, count_key: str, cached_count: int | None, **kwargs):
         super().__init__(object_list, per_page, **kwargs)
-        self.count_key = f"count:{_digest(count_key)}"
+        self.count_key = count_key
+        self.cached_count = cached_count
 
     @cached_property
     def count(self) -> int:
-        count = cache.get(self.count_key)
+        count = self.cached_count
         if count is None:
             count = super().count
             if count >= COUNT_CACHE_FROM:

@@ -16,7 +16,7 @@ from accounts.models import Organisation, Role
 from accounts.permissions import manager_required, staff_required
 from sla import selectors as sla_selectors
 from tickets import selectors, services
-from tickets.caching import cached_list_page, filter_choices_version
+from tickets.caching import cached_list_page
 from tickets.forms import (
     ApproveForm,
     AssignForm,
@@ -50,17 +50,23 @@ def queue(request):
     form = QueueFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     tickets = selectors.ticket_queue(user=request.user, filters=filters)
-    page, rows, query = cached_list_page(request, tickets, row_template="tickets/_queue_row.html")
+    listing = cached_list_page(
+        request,
+        tickets,
+        row_template="tickets/_queue_row.html",
+        filter_form=form,
+        filter_template="tickets/_queue_filters.html",
+        filter_choices=True,
+    )
     return render(
         request,
         "tickets/desk_queue.html",
         {
-            "form": form,
-            "filters_key": f"{filter_choices_version()}:{query}",
-            "page": page,
-            "rows": rows,
+            "filters": listing.filters,
+            "page": listing.page,
+            "rows": listing.rows,
             "saved_views": request.user.saved_views.all(),
-            "save_form": SavedViewForm(initial={"query": query}),
+            "save_form": SavedViewForm(initial={"query": listing.query}),
         },
     )
 

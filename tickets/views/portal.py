@@ -37,17 +37,22 @@ def home(request):
         kind=filters.get("kind", ""),
         q=filters.get("q", ""),
     )
-    page, rows, query = cached_list_page(request, tickets, row_template="tickets/_portal_row.html")
+    listing = cached_list_page(
+        request,
+        tickets,
+        row_template="tickets/_portal_row.html",
+        filter_form=form,
+        filter_template="tickets/_portal_filters.html",
+    )
     organisation = request.user.organisation
     return render(
         request,
         "tickets/portal_list.html",
         {
             "organisation": organisation,
-            "form": form,
-            "filters_key": query,
-            "page": page,
-            "rows": rows,
+            "filters": listing.filters,
+            "page": listing.page,
+            "rows": listing.rows,
             "may_register": request.user.role == Role.COORDINATOR,
             "hours_left": selectors.hours_balance(organisation_id=organisation.pk),
         },
