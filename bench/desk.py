@@ -71,6 +71,7 @@ def load(tickets: int) -> dict[str, str]:
     """Organisations, users and the tickets with their clocks; returns the session keys."""
     from datetime import date
 
+    from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.backends.db import SessionStore
     from django.db import connection, transaction
@@ -163,7 +164,7 @@ def load(tickets: int) -> dict[str, str]:
     for label, user in (("agent", agents[0]), ("coordinator", coordinators[1])):  # [1]: an Extended org
         session = SessionStore()
         session[SESSION_KEY] = str(user.pk)
-        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
         session[HASH_SESSION_KEY] = user.get_session_auth_hash()
         session[RequireSecondFactorMiddleware.SESSION_KEY] = True  # as after the TOTP step
         session.create()
