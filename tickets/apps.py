@@ -10,11 +10,13 @@ class TicketsConfig(AppConfig):
     def ready(self):
         from accounts.models import Organisation
         from sla.models import ServiceLevel
-        from tickets.caching import filter_choices_changed
-        from tickets.models import Product
+        from tickets.caching import filter_choices_changed, saved_views_changed
+        from tickets.models import Product, SavedView
 
         # The desk's filter form lists these; its cached fragment must not outlive a change.
         for model in (Organisation, ServiceLevel, Product):
             uid = f"filter-choices-{model.__name__}"
             post_save.connect(filter_choices_changed, sender=model, dispatch_uid=uid)
             post_delete.connect(filter_choices_changed, sender=model, dispatch_uid=uid)
+        post_save.connect(saved_views_changed, sender=SavedView, dispatch_uid="saved-views")
+        post_delete.connect(saved_views_changed, sender=SavedView, dispatch_uid="saved-views")

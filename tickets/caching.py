@@ -13,8 +13,10 @@ a few seconds old.
 import hashlib
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -41,6 +43,9 @@ COUNT_CACHE_FROM = 1_000
 COUNT_SECONDS = 10
 FILTER_CHOICES_VERSION_KEY = "tickets:filter-choices-version"
 FILTERS_SECONDS = 10 * 60
+# What a page lists beside its rows (a user's saved views): deleted when it changes, and
+# gone after this in case a change bypassed the signals (an UPDATE of many rows).
+ALSO_SECONDS = 10 * 60
 
 
 def rendered_rows(
@@ -68,21 +73,34 @@ class ListPage:
     rows: list[SafeString]
     filters: SafeString  # the filter form's fields
     query: str  # the filters' query string, without the page number
+    also: dict[str, Any]
 
 
 def cached_list_page(
-    request, tickets, *, row_template: str, filter_form, filter_template: str, filter_choices: bool = False
+    request,
+    tickets,
+    *,
+    row_template: str,
+    filter_form,
+    filter_template: str,
+    filter_choices: bool = False,
+    also: Mapping[str, tuple[str, Callable[[], Any]]] = MappingProxyType({}),
 ) -> ListPage:
     """A list page of ``tickets`` (the desk queue, the portal list) in two cache round trips:
-    the count, the filter form's fields (rendered from ``filter_template`` with ``form``) and,
-    with ``filter_choices``, the version of their option lists first; then the rows."""
+    the count, the filter form's fields (rendered from ``filter_template`` with ``form``),
+    with ``filter_choices`` the version of their option lists, and the values of ``also``
+    (name: (cache key, loader on a miss)) first; then the rows."""
     query = request.GET.copy()
     query.pop("page", None)
     query = query.urlencode()
     count_key = f"count:{_digest(f'{row_template}:{request.user.pk}:{query}')}"
     filters_key = f"filters:{filter_template}:{get_language()}:{_digest(query)}"
-    keys = [count_key, filters_key] + ([FILTER_CHOICES_VERSION_KEY] if filter_choices else [])
-    found = cache.get_many(keys)
+    keys = [count_key, filters_key, *(key for key, _ in also.values())]
+    found = cache.get_many([*keys, FILTER_CHOICES_VERSION_KEY] if filter_choices else keys)
+    for key, load in also.values():
+        if key not in found:
+            found[key] = load()
+            cache.set(key, found[key], ALSO_SECONDS)
 
     version = (found.get(FILTER_CHOICES_VERSION_KEY) or filter_choices_version()) if filter_choices else ""
     cached_version, filters = found.get(filters_key, (None, None))
@@ -97,7 +115,8 @@ def cached_list_page(
         cached_count=found.get(count_key),
     ).get_page(request.GET.get("page"))
     rows = rendered_rows(page.object_list, row_template, lambda pks: ticket_rows(tickets, pks))
-    return ListPage(page, rows, mark_safe(filters), query)  # noqa: S308 - our template's output
+    also = {name: found[key] for name, (key, _) in also.items()}
+    return ListPage(page, rows, mark_safe(filters), query, also)  # noqa: S308 - our template's output
 
 
 def _digest(text: str) -> str:
@@ -113,6 +132,15 @@ def filter_choices_version() -> str:
 def filter_choices_changed(**kwargs) -> None:
     # After the commit: a form rendered in between would otherwise be cached with the old rows.
     transaction.on_commit(lambda: cache.delete(FILTER_CHOICES_VERSION_KEY))
+
+
+def saved_views_key(user_id: int) -> str:
+    return f"saved-views:{user_id}"
+
+
+def saved_views_changed(instance, **kwargs) -> None:
+    key = saved_views_key(instance.user_id)
+    transaction.on_commit(lambda: cache.delete(key))
 
 
 class CachedCountPaginator(Paginator):

@@ -264,12 +264,20 @@ def test_at_risk_and_breached_filters_follow_the_clock(staff_client, monday):
     assert ticket.reference in breached and "late by" in breached
 
 
-def test_a_saved_view_keeps_the_filters(staff_client, agent):
-    staff_client.post(
-        reverse("desk:view_save"), {"name": "Mijn risico", "query": "assigned=mine&sla=at_risk"}
-    )
-    assert SavedView.objects.get(user=agent).query == "assigned=mine&sla=at_risk"
+def test_a_saved_view_keeps_the_filters_and_the_queue_lists_it_at_once(
+    staff_client, agent, django_capture_on_commit_callbacks
+):
+    assert "Mijn risico" not in staff_client.get(reverse("desk:queue")).content.decode()  # cached: none
+    with django_capture_on_commit_callbacks(execute=True):
+        staff_client.post(
+            reverse("desk:view_save"), {"name": "Mijn risico", "query": "assigned=mine&sla=at_risk"}
+        )
+    view = SavedView.objects.get(user=agent)
+    assert view.query == "assigned=mine&sla=at_risk"
     assert "Mijn risico" in staff_client.get(reverse("desk:queue")).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        staff_client.post(reverse("desk:view_delete", args=[view.pk]))
+    assert "Mijn risico" not in staff_client.get(reverse("desk:queue")).content.decode()
 
 
 def test_the_desk_detail_shows_every_allowed_action_and_the_clock_explanation(staff_client, coordinator_ext):

@@ -16,7 +16,7 @@ from accounts.models import Organisation, Role
 from accounts.permissions import manager_required, staff_required
 from sla import selectors as sla_selectors
 from tickets import selectors, services
-from tickets.caching import cached_list_page
+from tickets.caching import cached_list_page, saved_views_key
 from tickets.forms import (
     ApproveForm,
     AssignForm,
@@ -50,6 +50,7 @@ def queue(request):
     form = QueueFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     tickets = selectors.ticket_queue(user=request.user, filters=filters)
+    saved_views = (saved_views_key(request.user.pk), lambda: list(request.user.saved_views.all()))
     listing = cached_list_page(
         request,
         tickets,
@@ -57,6 +58,7 @@ def queue(request):
         filter_form=form,
         filter_template="tickets/_queue_filters.html",
         filter_choices=True,
+        also={"saved_views": saved_views},
     )
     return render(
         request,
@@ -65,7 +67,7 @@ def queue(request):
             "filters": listing.filters,
             "page": listing.page,
             "rows": listing.rows,
-            "saved_views": request.user.saved_views.all(),
+            "saved_views": listing.also["saved_views"],
             "save_form": SavedViewForm(initial={"query": listing.query}),
         },
     )
