@@ -1,4 +1,5 @@
-"""What the list pages keep in the shared cache: rendered rows, the filter forms, large counts.
+"""What the list pages keep in the shared cache: rendered rows, the filter forms, large counts,
+a user's saved views and the hours left on the organisation's cards.
 
 At a million tickets the desk queue cost ~80 ms a request, nearly all of it loading tickets and
 clocks through the ORM and rendering them; the goal (bench/desk.py: 150 requests/s on two
@@ -7,7 +8,11 @@ cores) leaves ~10 ms of CPU for the whole request.
 A row is cached under a stamp read in one light query (``ROW_STAMP``) and the minute, and the
 page loads and renders only the rows not in the cache. The filter forms' option lists (200
 organisations) carry a version that any change to their models replaces. A large count may be
-a few seconds old.
+a few seconds old. Saved views and hours left are deleted after the commit that changes them.
+
+Under load the web workers share two cores with PostgreSQL and Redis, and each round trip
+costs a context switch or two: a list page asks the cache twice (``cached_list_page``) and the
+database for the session's user, the page's stamps and nothing else.
 """
 
 import hashlib
@@ -28,6 +33,7 @@ from django.utils.functional import cached_property
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
+from tickets.models import HoursBooking
 from tickets.selectors import ticket_rows
 
 # What changes when a list row would: every write through a service bumps ``version`` and
@@ -43,8 +49,8 @@ COUNT_CACHE_FROM = 1_000
 COUNT_SECONDS = 10
 FILTER_CHOICES_VERSION_KEY = "tickets:filter-choices-version"
 FILTERS_SECONDS = 10 * 60
-# What a page lists beside its rows (a user's saved views): deleted when it changes, and
-# gone after this in case a change bypassed the signals (an UPDATE of many rows).
+# What a page shows beside its rows (a user's saved views, the hours left on the cards) is
+# deleted when it changes, and gone after this in case a change bypassed the signals.
 ALSO_SECONDS = 10 * 60
 
 
@@ -130,8 +136,7 @@ def filter_choices_version() -> str:
 
 
 def filter_choices_changed(**kwargs) -> None:
-    # After the commit: a form rendered in between would otherwise be cached with the old rows.
-    transaction.on_commit(lambda: cache.delete(FILTER_CHOICES_VERSION_KEY))
+    _delete_after_commit(FILTER_CHOICES_VERSION_KEY)
 
 
 def saved_views_key(user_id: int) -> str:
@@ -139,7 +144,22 @@ def saved_views_key(user_id: int) -> str:
 
 
 def saved_views_changed(instance, **kwargs) -> None:
-    key = saved_views_key(instance.user_id)
+    _delete_after_commit(saved_views_key(instance.user_id))
+
+
+def hours_left_key(organisation_id: int) -> str:
+    # The day is in the key: a card stops counting after its last valid day.
+    return f"hours-left:{organisation_id}:{timezone.localdate().isoformat()}"
+
+
+def hours_left_changed(instance, **kwargs) -> None:
+    """A card or a booking (``instance``) was saved or deleted."""
+    card = instance.card if isinstance(instance, HoursBooking) else instance
+    _delete_after_commit(hours_left_key(card.organisation_id))
+
+
+def _delete_after_commit(key: str) -> None:
+    # Not before: a page read in between would cache the old value again.
     transaction.on_commit(lambda: cache.delete(key))
 
 

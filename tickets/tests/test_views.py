@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from accounts.models import Role, Subscription
 from tickets import services
-from tickets.models import Attachment, HoursCard, Product, SavedView, Ticket
+from tickets.models import Attachment, HoursBooking, HoursCard, Product, SavedView, Ticket
 from tickets.tests.factories import coordinator_on, register
 
 pytestmark = pytest.mark.django_db
@@ -135,6 +135,26 @@ def test_an_invalid_transition_through_the_portal_is_a_409_with_the_reason(custo
 def test_an_unknown_action_is_a_404(customer_client, coordinator_ext):
     ticket = register(coordinator_ext)
     assert customer_client.post(reverse("portal:action", args=[ticket.pk, "delete"])).status_code == 404
+
+
+def test_the_portal_list_shows_the_hours_left_after_a_card_or_a_booking_at_once(
+    customer_client, coordinator_ext, consultant, django_capture_on_commit_callbacks
+):
+    def hours_left():
+        page = customer_client.get(reverse("portal:home")).content.decode()
+        return page.split("prepaid card: ", 1)[1].split(" ", 1)[0]
+
+    assert hours_left() == "0.00"  # and cached
+    with django_capture_on_commit_callbacks(execute=True):
+        card = HoursCard.objects.create(
+            organisation=coordinator_ext.organisation, hours=Decimal(10), purchased_on=date(2026, 1, 1)
+        )
+    assert hours_left() == "10.00"
+    with django_capture_on_commit_callbacks(execute=True):
+        HoursBooking.objects.create(
+            card=card, ticket=register(coordinator_ext), consultant=consultant, on=date(2026, 2, 1), hours=3
+        )
+    assert hours_left() == "7.00"
 
 
 def test_notification_preferences_are_saved(customer_client, coordinator_ext):

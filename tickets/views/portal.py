@@ -12,7 +12,7 @@ from accounts.permissions import customer_required
 from accounts.tenancy import get_for_user_or_404
 from sla import selectors as sla_selectors
 from tickets import selectors, services
-from tickets.caching import cached_list_page
+from tickets.caching import cached_list_page, hours_left_key
 from tickets.forms import (
     ConfirmForm,
     CustomerMessageForm,
@@ -37,14 +37,19 @@ def home(request):
         kind=filters.get("kind", ""),
         q=filters.get("q", ""),
     )
+    organisation = request.user.organisation
+    hours_left = (
+        hours_left_key(organisation.pk),
+        lambda: selectors.hours_balance(organisation_id=organisation.pk),
+    )
     listing = cached_list_page(
         request,
         tickets,
         row_template="tickets/_portal_row.html",
         filter_form=form,
         filter_template="tickets/_portal_filters.html",
+        also={"hours_left": hours_left},
     )
-    organisation = request.user.organisation
     return render(
         request,
         "tickets/portal_list.html",
@@ -54,7 +59,7 @@ def home(request):
             "page": listing.page,
             "rows": listing.rows,
             "may_register": request.user.role == Role.COORDINATOR,
-            "hours_left": selectors.hours_balance(organisation_id=organisation.pk),
+            "hours_left": listing.also["hours_left"],
         },
     )
 
