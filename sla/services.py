@@ -39,23 +39,30 @@ class Derived:
     consumed_seconds: int
     segment_started_at: datetime | None
     stopped_at: datetime | None
+    target_used_up_at: datetime | None = None  # within a closed stretch, if asked
 
 
-def clock_replay(events: list[ClockEvent], calendar: BusinessCalendar) -> Derived:
-    """The clock's state is its events: business time counted over the running stretches."""
-    state, consumed, running_since, stopped_at = ClockState.RUNNING, 0, None, None
+def clock_replay(
+    events: list[ClockEvent], calendar: BusinessCalendar, *, target_seconds: int | None = None
+) -> Derived:
+    """The clock's state is its events: business time counted over the running stretches;
+    with ``target_seconds``, also the instant a closed stretch used the target up."""
+    state, consumed, running_since, stopped_at, used_up_at = ClockState.RUNNING, 0, None, None, None
     for event in events:
         if event.action in (ClockAction.START, ClockAction.RESUME):
             state, running_since = ClockState.RUNNING, event.at
         else:
             if running_since is not None:
-                consumed += int(calendar.elapsed(running_since, event.at))
+                stretch = int(calendar.elapsed(running_since, event.at))
+                if target_seconds is not None and consumed <= target_seconds < consumed + stretch:
+                    used_up_at = calendar.add(running_since, target_seconds - consumed)
+                consumed += stretch
                 running_since = None
             if event.action == ClockAction.PAUSE:
                 state = ClockState.PAUSED
             else:
                 state, stopped_at = ClockState.STOPPED, event.at
-    return Derived(state, consumed, running_since, stopped_at)
+    return Derived(state, consumed, running_since, stopped_at, used_up_at)
 
 
 def _clock_apply(clock: Clock, derived: Derived, calendar: BusinessCalendar, at_risk_percent: int) -> None:
@@ -84,10 +91,12 @@ CLOCK_DERIVED_FIELDS = [
 ]
 
 
-def _clock_recompute(clock: Clock, *, level: ServiceLevel) -> None:
+def _clock_recompute(clock: Clock, *, level: ServiceLevel) -> Derived:
     calendar = business_calendar(clock.calendar)
     events = list(clock.events.order_by("at", "pk"))
-    _clock_apply(clock, clock_replay(events, calendar), calendar, level.at_risk_percent)
+    derived = clock_replay(events, calendar, target_seconds=clock.target_seconds)
+    _clock_apply(clock, derived, calendar, level.at_risk_percent)
+    return derived
 
 
 def sla_clocks_start(*, ticket, by: User | None) -> list[Clock]:
@@ -150,9 +159,9 @@ def _clocks_act(
         if clock.state not in allowed_from:
             continue  # already in the wanted state: doing it twice is harmless
         ClockEvent.objects.create(clock=clock, action=action, at=at, by=by, reason=reason)
-        _clock_recompute(clock, level=level)
-        if action == ClockAction.STOP:
-            _record_breach_if_late(clock)
+        derived = _clock_recompute(clock, level=level)
+        if action == ClockAction.STOP and derived.target_used_up_at is not None:
+            _record_breach_if_late(clock, crossed_at=derived.target_used_up_at)
         clock.save()
         changed.append(clock)
     _crossings_watch(changed)
@@ -219,12 +228,11 @@ def sla_clock_restart(
     )
 
 
-def _record_breach_if_late(clock: Clock) -> None:
-    """A clock stopped after its target used up is a breach, even if no sweep saw it run late."""
-    if clock.target_seconds is None or clock.consumed_seconds <= clock.target_seconds:
-        return
+def _record_breach_if_late(clock: Clock, *, crossed_at: datetime) -> None:
+    """A clock stopped after its target was used up (at ``crossed_at``, its deadline then) is a
+    breach, even if no sweep saw it run late."""
     ClockTransition.objects.get_or_create(
-        clock=clock, kind=TransitionKind.BREACHED, defaults={"crossed_at": clock.stopped_at}
+        clock=clock, kind=TransitionKind.BREACHED, defaults={"crossed_at": crossed_at}
     )
 
 

@@ -94,13 +94,23 @@ def test_response_in_time_stops_the_clock_without_a_breach():
 
 
 def test_late_response_records_the_breach_once_even_without_a_sweep():
-    ticket = register(at=ams(2026, 11, 23, 9, 0))
+    ticket = register(at=ams(2026, 11, 23, 9, 0))  # due 11:00
     services.sla_clock_stop(ticket=ticket, kind="response", by=None, reason="reply",
                             at=ams(2026, 11, 23, 11, 1))
-    assert ClockTransition.objects.get().kind == "breached"
+    breach = ClockTransition.objects.get()
+    assert breach.kind == "breached" and breach.crossed_at == ams(2026, 11, 23, 11, 0)  # the deadline
     services.sla_clock_stop(ticket=ticket, kind="response", by=None, reason="reply",
                             at=ams(2026, 11, 23, 12, 0))
     assert ClockTransition.objects.count() == 1
+
+
+def test_a_breach_seen_at_the_stop_crossed_at_the_deadline_the_pauses_moved():
+    ticket = register(at=ams(2026, 11, 27, 16, 0))  # Friday 16:00, 2 h: 1 h on Friday
+    services.sla_clocks_pause(ticket=ticket, by=None, reason="q", at=ams(2026, 11, 27, 16, 30))
+    services.sla_clocks_resume(ticket=ticket, by=None, reason="a", at=ams(2026, 11, 30, 9, 0))
+    services.sla_clock_stop(ticket=ticket, kind="response", by=None, reason="r", at=ams(2026, 11, 30, 12, 0))
+    # 30 minutes on Friday, 90 more from Monday 09:00
+    assert ClockTransition.objects.get().crossed_at == ams(2026, 11, 30, 10, 30)
 
 
 def test_priority_change_recomputes_deadlines_from_registration():
