@@ -68,5 +68,7 @@ def test_manager_opens_the_dashboard_and_a_report(live_server, browser, manager)
     page.goto(f"{live_server.url}/manager/reports/{report.pk}/")
     page.wait_for_selector("#pdf-link")
     assert "Gemeente Voorbeeld" in page.inner_text("h1")
-    assert "Laat beantwoord" in page.inner_text(".breach-row")  # the breach, explained
+    # the breach, explained (the other tickets' clocks may breach too, by the hour the test runs)
+    late = page.locator(".breach-row", has_text="Laat beantwoord")
+    assert late.count() == 1 and "business hours counted against a target" in late.inner_text()
     page.screenshot(path=str(SCREENSHOTS / "report.png"), full_page=True)
