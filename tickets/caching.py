@@ -51,7 +51,7 @@ FILTER_CHOICES_VERSION_KEY = "tickets:filter-choices-version"
 FILTERS_SECONDS = 10 * 60
 # What a page shows beside its rows (a user's saved views, the hours left on the cards) is
 # deleted when it changes, and gone after this in case a change bypassed the signals.
-ALSO_SECONDS = 10 * 60
+EXTRAS_SECONDS = 10 * 60
 
 
 def rendered_rows(
@@ -79,7 +79,7 @@ class ListPage:
     rows: list[SafeString]
     filters: SafeString  # the filter form's fields
     query: str  # the filters' query string, without the page number
-    also: dict[str, Any]
+    extras: dict[str, Any]
 
 
 def cached_list_page(
@@ -90,23 +90,23 @@ def cached_list_page(
     filter_form,
     filter_template: str,
     filter_choices: bool = False,
-    also: Mapping[str, tuple[str, Callable[[], Any]]] = MappingProxyType({}),
+    extras: Mapping[str, tuple[str, Callable[[], Any]]] = MappingProxyType({}),
 ) -> ListPage:
     """A list page of ``tickets`` (the desk queue, the portal list) in two cache round trips:
-    the count, the filter form's fields (rendered from ``filter_template`` with ``form``),
-    with ``filter_choices`` the version of their option lists, and the values of ``also``
-    (name: (cache key, loader on a miss)) first; then the rows."""
+    the count, the filter form's fields (``filter_template`` rendered with ``filter_form``),
+    with ``filter_choices`` the version of their option lists, and the ``extras`` the page
+    shows (name: (cache key, loader on a miss)) first; then the rows."""
     query = request.GET.copy()
     query.pop("page", None)
     query = query.urlencode()
     count_key = f"count:{_digest(f'{row_template}:{request.user.pk}:{query}')}"
     filters_key = f"filters:{filter_template}:{get_language()}:{_digest(query)}"
-    keys = [count_key, filters_key, *(key for key, _ in also.values())]
+    keys = [count_key, filters_key, *(key for key, _ in extras.values())]
     found = cache.get_many([*keys, FILTER_CHOICES_VERSION_KEY] if filter_choices else keys)
-    for key, load in also.values():
+    for key, load in extras.values():
         if key not in found:
             found[key] = load()
-            cache.set(key, found[key], ALSO_SECONDS)
+            cache.set(key, found[key], EXTRAS_SECONDS)
 
     version = (found.get(FILTER_CHOICES_VERSION_KEY) or filter_choices_version()) if filter_choices else ""
     cached_version, filters = found.get(filters_key, (None, None))
@@ -121,8 +121,8 @@ def cached_list_page(
         cached_count=found.get(count_key),
     ).get_page(request.GET.get("page"))
     rows = rendered_rows(page.object_list, row_template, lambda pks: ticket_rows(tickets, pks))
-    also = {name: found[key] for name, (key, _) in also.items()}
-    return ListPage(page, rows, mark_safe(filters), query, also)  # noqa: S308 - our template's output
+    extras = {name: found[key] for name, (key, _) in extras.items()}
+    return ListPage(page, rows, mark_safe(filters), query, extras)  # noqa: S308 - our template's output
 
 
 def _digest(text: str) -> str:

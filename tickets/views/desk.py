@@ -58,7 +58,7 @@ def queue(request):
         filter_form=form,
         filter_template="tickets/_queue_filters.html",
         filter_choices=True,
-        also={"saved_views": saved_views},
+        extras={"saved_views": saved_views},
     )
     return render(
         request,
@@ -67,7 +67,7 @@ def queue(request):
             "filters": listing.filters,
             "page": listing.page,
             "rows": listing.rows,
-            "saved_views": listing.also["saved_views"],
+            "saved_views": listing.extras["saved_views"],
             "save_form": SavedViewForm(initial={"query": listing.query}),
         },
     )

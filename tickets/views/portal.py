@@ -48,7 +48,7 @@ def home(request):
         row_template="tickets/_portal_row.html",
         filter_form=form,
         filter_template="tickets/_portal_filters.html",
-        also={"hours_left": hours_left},
+        extras={"hours_left": hours_left},
     )
     return render(
         request,
@@ -59,7 +59,7 @@ def home(request):
             "page": listing.page,
             "rows": listing.rows,
             "may_register": request.user.role == Role.COORDINATOR,
-            "hours_left": listing.also["hours_left"],
+            "hours_left": listing.extras["hours_left"],
         },
     )
 
