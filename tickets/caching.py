@@ -48,10 +48,10 @@ ROW_SECONDS = 2 * 60
 COUNT_CACHE_FROM = 1_000
 COUNT_SECONDS = 10
 FILTER_CHOICES_VERSION_KEY = "tickets:filter-choices-version"
-FILTERS_SECONDS = 10 * 60
-# What a page shows beside its rows (a user's saved views, the hours left on the cards) is
-# deleted when it changes, and gone after this in case a change bypassed the signals.
-EXTRAS_SECONDS = 10 * 60
+# The filter form and what a page shows beside its rows (a user's saved views, the hours left
+# on the cards) are replaced when they change, and gone after this in case a change bypassed
+# the signals.
+PARTS_SECONDS = 10 * 60
 
 
 def rendered_rows(
@@ -103,16 +103,15 @@ def cached_list_page(
     filters_key = f"filters:{filter_template}:{get_language()}:{_digest(query)}"
     keys = [count_key, filters_key, *(key for key, _ in extras.values())]
     found = cache.get_many([*keys, FILTER_CHOICES_VERSION_KEY] if filter_choices else keys)
-    for key, load in extras.values():
-        if key not in found:
-            found[key] = load()
-            cache.set(key, found[key], EXTRAS_SECONDS)
-
+    missing = {key: load() for key, load in extras.values() if key not in found}
     version = (found.get(FILTER_CHOICES_VERSION_KEY) or filter_choices_version()) if filter_choices else ""
     cached_version, filters = found.get(filters_key, (None, None))
     if filters is None or cached_version != version:
         filters = get_template(filter_template).render({"form": filter_form})
-        cache.set(filters_key, (version, filters), FILTERS_SECONDS)
+        missing[filters_key] = (version, filters)
+    if missing:
+        cache.set_many(missing, PARTS_SECONDS)
+        found.update(missing)
 
     page = CachedCountPaginator(
         tickets.prefetch_related(None).values_list(*ROW_STAMP),
