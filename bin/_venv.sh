@@ -1,6 +1,7 @@
 # Shared by bin/run and bin/test: make .venv and install the locked dependencies, once.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+# BASH_SOURCE, not $0: sourced from a shell, $0 is the shell itself and not this file.
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
 PYTHON=${PYTHON:-$(command -v python3.11 || command -v python3)}
 if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
