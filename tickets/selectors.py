@@ -23,7 +23,7 @@ from tickets.choices import (
     TicketStatus,
     choice_label,
 )
-from tickets.models import HoursCard, RaciRule, Ticket
+from tickets.models import HoursCard, MailDraft, RaciRule, Ticket
 
 # --- the RACI table -----------------------------------------------------------------------
 
@@ -264,6 +264,27 @@ def hours_balance(*, organisation_id: int, on=None) -> Decimal:
     )  # one query, not two: the portal list shows this on every page
     left = sum((Decimal(hours) - Decimal(used or 0) for hours, used in cards), Decimal(0))
     return left.quantize(Decimal("0.01"))
+
+
+# --- mail drafts (SPEC §1) -------------------------------------------------------------------
+
+
+def mail_drafts_pending_count(*, organisation_id: int) -> int | None:
+    """What the portal navigation shows a coordinator: the organisation's mails waiting to be
+    registered, or None when its level has no mail channel and nothing waits (no link)."""
+    from sla.selectors import contract_in_force
+
+    count = MailDraft.objects.pending().filter(organisation_id=organisation_id).count()
+    if count:
+        return count
+    contract = contract_in_force(organisation_id=organisation_id, on=timezone.localdate())
+    return 0 if contract is not None and contract.service_level.channel_mail else None
+
+
+def mail_draft_list(*, user: User, status: str = "") -> QuerySet[MailDraft]:
+    """The drafts ``user`` may read: their organisation's, or every organisation's for staff."""
+    drafts = MailDraft.objects.for_user(user).select_related("organisation", "sender", "ticket", "decided_by")
+    return drafts.filter(status=status) if status else drafts
 
 
 # --- what a user may do on a ticket now ------------------------------------------------------
