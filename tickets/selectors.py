@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import F, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
 from accounts.models import Role, User
@@ -17,6 +17,7 @@ from tickets.choices import (
     ACTIVE_STATUSES,
     ConsultancyDecision,
     DecisionStatus,
+    MailDraftStatus,
     ProcessStep,
     RaciLetter,
     RaciRole,
@@ -271,14 +272,28 @@ def hours_balance(*, organisation_id: int, on=None) -> Decimal:
 
 def mail_drafts_pending_count(*, organisation_id: int) -> int | None:
     """What the portal navigation shows a coordinator: the organisation's mails waiting to be
-    registered, or None when its level has no mail channel and nothing waits (no link)."""
-    from sla.selectors import contract_in_force
+    registered, or None when its level has no mail channel and nothing waits (no link). One
+    query: the portal list reads it on a cold cache beside its rows."""
+    from accounts.models import Organisation
+    from sla.models import Contract
 
-    count = MailDraft.objects.pending().filter(organisation_id=organisation_id).count()
-    if count:
-        return count
-    contract = contract_in_force(organisation_id=organisation_id, on=timezone.localdate())
-    return 0 if contract is not None and contract.service_level.channel_mail else None
+    today = timezone.localdate()
+    with_mail = Contract.objects.filter(
+        organisation=OuterRef("pk"), valid_from__lte=today, service_level__channel_mail=True
+    ).exclude(valid_until__lt=today)
+    row = (
+        Organisation.objects.filter(pk=organisation_id)
+        .annotate(
+            pending=Count("mail_drafts", filter=Q(mail_drafts__status=MailDraftStatus.PENDING)),
+            mail=Exists(with_mail),
+        )
+        .values_list("pending", "mail")
+        .first()
+    )
+    if row is None:
+        return None
+    pending, mail = row
+    return pending if pending or mail else None
 
 
 def mail_draft_list(*, user: User, status: str = "") -> QuerySet[MailDraft]:
