@@ -13,6 +13,6 @@ urlpatterns = [
     path("drafts/", portal.drafts, name="drafts"),
     path("drafts/<int:pk>/", portal.draft, name="draft"),
     path("drafts/<int:pk>/discard/", portal.draft_discard, name="draft_discard"),
-    path("drafts/files/<int:pk>/", common.mail_draft_file_download, name="draft_file"),
+    path("draft-files/<int:pk>/", common.mail_draft_file_download, name="draft_file"),
     path("preferences/", portal.preferences, name="preferences"),
 ]
