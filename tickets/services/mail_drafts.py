@@ -108,13 +108,11 @@ def _coordinators_tell(draft: MailDraft) -> None:
         transaction.on_commit(_deliver_soon)
 
 
-def _lock_pending(draft: MailDraft, *, by: User, action: str) -> MailDraft:
+def _lock_pending(draft: MailDraft, *, by: User, refusal: str) -> MailDraft:
     """The coordinator check, then the row lock: whoever comes second reads the first's
     decision and is told, with nothing saved."""
     if not by.is_customer or by.role != Role.COORDINATOR:
-        raise PermissionDenied(
-            _("Only your organisation's coordinators may %(action)s a mail draft.") % {"action": action}
-        )
+        raise PermissionDenied(refusal)
     # No join here: after waiting for the lock, PostgreSQL rereads the locked row but not the
     # rows joined to it, so the first registration's ticket would read as missing.
     draft = MailDraft.objects.select_for_update().get(pk=draft.pk)
@@ -161,7 +159,9 @@ def mail_draft_register(
     """A coordinator registers a mail draft: the official registration (``ticket_register``,
     with the draft's attachments), at this instant. Twice at once: one ticket, the second
     coordinator gets a ValidationError saying who registered it."""
-    draft = _lock_pending(draft, by=by, action=_("register"))
+    draft = _lock_pending(
+        draft, by=by, refusal=_("Only your organisation's coordinators may register a mail draft.")
+    )
     files = [File(row.file.open("rb"), name=row.original_name) for row in draft.files.all()]
     try:
         ticket = ticket_register(
@@ -192,7 +192,9 @@ def mail_draft_register(
 @transaction.atomic
 def mail_draft_discard(*, draft: MailDraft, by: User) -> MailDraft:
     """A coordinator decides a mail needs no ticket. The draft is kept, marked discarded."""
-    draft = _lock_pending(draft, by=by, action=_("discard"))
+    draft = _lock_pending(
+        draft, by=by, refusal=_("Only your organisation's coordinators may discard a mail draft.")
+    )
     draft.status = MailDraftStatus.DISCARDED
     draft.decided_by = by
     draft.decided_at = timezone.now()
