@@ -30,6 +30,7 @@ from tickets.services.registration import ticket_register
 logger = logging.getLogger(__name__)
 
 
+@transaction.atomic
 def mail_draft_create(
     *,
     sender: User,
@@ -41,6 +42,8 @@ def mail_draft_create(
 ) -> MailDraft:
     """Keep a new mail as a draft of the sender's organisation. Attachments over the limits
     cannot be sent back to fix: they are named in ``problems`` (and logged), the rest kept."""
+    if not sender.is_customer or not sender.organisation_id:
+        raise ValidationError(_("Only a customer organisation's contact can write a mail draft."))
     draft = MailDraft.objects.create(
         organisation_id=sender.organisation_id,
         sender=sender,
@@ -50,28 +53,33 @@ def mail_draft_create(
         mail_message_id=mail_message_id,
     )
     problems, kept = [], []
-    for file in files:
-        if len(kept) >= MAX_FILES_PER_MESSAGE:
-            problems.append(
-                _("%(name)s: at most %(count)d files per message.")
-                % {"name": file.name, "count": MAX_FILES_PER_MESSAGE}
+    try:
+        for file in files:
+            if len(kept) >= MAX_FILES_PER_MESSAGE:
+                problems.append(
+                    _("%(name)s: at most %(count)d files per message.")
+                    % {"name": file.name, "count": MAX_FILES_PER_MESSAGE}
+                )
+                continue
+            try:
+                attachment_validate([file])
+            except ValidationError as exc:
+                problems.extend(exc.messages)
+                continue
+            name = PurePath(file.name).name[:255]
+            row = MailDraftFile(
+                draft=draft,
+                original_name=name,
+                size=file.size,
+                content_type=mimetypes.guess_type(name)[0] or "application/octet-stream",
             )
-            continue
-        try:
-            attachment_validate([file])
-        except ValidationError as exc:
-            problems.extend(exc.messages)
-            continue
-        name = PurePath(file.name).name[:255]
-        row = MailDraftFile(
-            draft=draft,
-            original_name=name,
-            size=file.size,
-            content_type=mimetypes.guess_type(name)[0] or "application/octet-stream",
-        )
-        row.file.save(name, file, save=False)
-        kept.append(row)
-        row.save()
+            row.file.save(name, file, save=False)
+            kept.append(row)
+            row.save()
+    except Exception:  # the rows roll back with the transaction; the files written go too
+        for row in kept:
+            row.file.delete(save=False)
+        raise
     if problems:
         draft.problems = "\n".join(problems)
         draft.save(update_fields=["problems"])
