@@ -52,13 +52,13 @@ ANNOUNCED = (ams(2026, 3, 3, 9), (ams(2026, 3, 4, 20), ams(2026, 3, 5, 2)))
 LATE = (ams(2026, 3, 8, 11), (ams(2026, 3, 8, 12), ams(2026, 3, 8, 14)))
 OUTAGES = [
     # (title, start, end, force majeure, linked announcement)
-    ("A", ams(2026, 3, 3, 10), ams(2026, 3, 3, 12), False, None),       # 2 h down
+    ("A", ams(2026, 3, 3, 10), ams(2026, 3, 3, 12), False, None),  # 2 h down
     ("B", ams(2026, 3, 4, 19), ams(2026, 3, 4, 21), False, ANNOUNCED),  # 19-20 down, 20-21 excused
-    ("C", ams(2026, 3, 5, 1), ams(2026, 3, 5, 3), False, ANNOUNCED),    # 01-02 excused, 02-03 down
-    ("D", ams(2026, 3, 6, 12), ams(2026, 3, 6, 14), True, None),        # force majeure: 2 h excused
-    ("E", ams(2026, 3, 6, 13), ams(2026, 3, 6, 15), False, None),       # 13-14 inside D; 1 h down
-    ("F", ams(2026, 3, 7, 10), ams(2026, 3, 7, 12), False, None),       # Saturday, unannounced: 2 h down
-    ("G", ams(2026, 3, 8, 10), ams(2026, 3, 8, 13), False, LATE),       # announced too late: 3 h down
+    ("C", ams(2026, 3, 5, 1), ams(2026, 3, 5, 3), False, ANNOUNCED),  # 01-02 excused, 02-03 down
+    ("D", ams(2026, 3, 6, 12), ams(2026, 3, 6, 14), True, None),  # force majeure: 2 h excused
+    ("E", ams(2026, 3, 6, 13), ams(2026, 3, 6, 15), False, None),  # 13-14 inside D; 1 h down
+    ("F", ams(2026, 3, 7, 10), ams(2026, 3, 7, 12), False, None),  # Saturday, unannounced: 2 h down
+    ("G", ams(2026, 3, 8, 10), ams(2026, 3, 8, 13), False, LATE),  # announced too late: 3 h down
 ]
 # excused 1 + 1 + 2 = 4 h: covered 164 h; down 2 + 1 + 1 + 1 + 2 + 3 = 10 h: 154 / 164
 EXPECTED = Decimal("93.902")
@@ -73,8 +73,13 @@ def spans() -> list[OutageSpan]:
 
 def announcement(published_at, period) -> Announcement:
     return Announcement.objects.create(
-        topic="maintenance", title="Onderhoud", body="Database-upgrade.", published_at=published_at,
-        maintenance_starts_at=period[0], maintenance_ends_at=period[1])
+        topic="maintenance",
+        title="Onderhoud",
+        body="Database-upgrade.",
+        published_at=published_at,
+        maintenance_starts_at=period[0],
+        maintenance_ends_at=period[1],
+    )
 
 
 def test_only_announced_maintenance_and_force_majeure_are_left_out_of_availability():
@@ -93,8 +98,9 @@ def test_an_unannounced_saturday_crash_counts_as_downtime():
     saas = HostedProduct.objects.get(code="qixium-saas")
     crash = Outage.objects.create(title="Crash", starts_at=ams(2026, 3, 7, 10), ends_at=ams(2026, 3, 7, 12))
     crash.products.add(saas)
-    figures = dict(availability_for_period(start=WEEK[0], end=WEEK[1], organisation_id=None,
-                                           now=ams(2026, 4, 1)))
+    figures = dict(
+        availability_for_period(start=WEEK[0], end=WEEK[1], organisation_id=None, now=ams(2026, 4, 1))
+    )
     assert figures[saas].down_seconds == 2 * HOUR and figures[saas].covered_seconds == 168 * HOUR
     assert figures[saas].percent == Decimal("98.810")
 
@@ -105,19 +111,23 @@ def test_an_organisation_sees_only_outages_of_its_own_and_of_everyone():
     announced, late = announcement(*ANNOUNCED), announcement(*LATE)
     links = {ANNOUNCED: announced, LATE: late, None: None}
     for title, start, end, force_majeure, link in OUTAGES:
-        outage = Outage.objects.create(title=title, starts_at=start, ends_at=end, force_majeure=force_majeure,
-                                       maintenance=links[link])
+        outage = Outage.objects.create(
+            title=title, starts_at=start, ends_at=end, force_majeure=force_majeure, maintenance=links[link]
+        )
         outage.products.add(saas)
-    only_other = Outage.objects.create(title="other", starts_at=ams(2026, 3, 2, 9),
-                                       ends_at=ams(2026, 3, 2, 17))
+    only_other = Outage.objects.create(
+        title="other", starts_at=ams(2026, 3, 2, 9), ends_at=ams(2026, 3, 2, 17)
+    )
     only_other.products.add(saas)
     only_other.organisations.add(other)
-    figures = dict(availability_for_period(start=WEEK[0], end=WEEK[1], organisation_id=mine.pk,
-                                           now=ams(2026, 4, 1)))
+    figures = dict(
+        availability_for_period(start=WEEK[0], end=WEEK[1], organisation_id=mine.pk, now=ams(2026, 4, 1))
+    )
     assert figures[saas].percent == EXPECTED
     assert figures[HostedProduct.objects.get(code="data-manager")].percent == Decimal("100.000")
-    theirs = dict(availability_for_period(start=WEEK[0], end=WEEK[1], organisation_id=other.pk,
-                                          now=ams(2026, 4, 1)))
+    theirs = dict(
+        availability_for_period(start=WEEK[0], end=WEEK[1], organisation_id=other.pk, now=ams(2026, 4, 1))
+    )
     assert theirs[saas].down_seconds == (10 + 8) * HOUR
 
 
@@ -141,18 +151,28 @@ def test_windows_follow_daylight_saving_time():
 # --- announcing maintenance -------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("starts", "ends"), [
-    (ams(2026, 3, 3, 14), ams(2026, 3, 3, 16)),   # Tuesday afternoon
-    (ams(2026, 3, 6, 18), ams(2026, 3, 6, 22)),   # Friday, starting before 20:00
-    (ams(2026, 3, 9, 2), ams(2026, 3, 9, 5)),     # Monday, running past 04:00
-])
+@pytest.mark.parametrize(
+    ("starts", "ends"),
+    [
+        (ams(2026, 3, 3, 14), ams(2026, 3, 3, 16)),  # Tuesday afternoon
+        (ams(2026, 3, 6, 18), ams(2026, 3, 6, 22)),  # Friday, starting before 20:00
+        (ams(2026, 3, 9, 2), ams(2026, 3, 9, 5)),  # Monday, running past 04:00
+    ],
+)
 @time_machine.travel(ams(2026, 3, 2, 9), tick=False)
 def test_maintenance_outside_the_window_cannot_be_announced(manager_client, starts, ends):
     """001 §5.4 plans maintenance in the window ("Maandag t/m Vrijdag 20:00-04:00", Saturday and
     Sunday); an announcement for another time is refused with a clear form error."""
-    response = manager_client.post("/manager/announcements/", {
-        "topic": "maintenance", "title": "Upgrade", "body": "Database-upgrade.",
-        "maintenance_starts_at": f"{starts:%Y-%m-%dT%H:%M}", "maintenance_ends_at": f"{ends:%Y-%m-%dT%H:%M}"})
+    response = manager_client.post(
+        "/manager/announcements/",
+        {
+            "topic": "maintenance",
+            "title": "Upgrade",
+            "body": "Database-upgrade.",
+            "maintenance_starts_at": f"{starts:%Y-%m-%dT%H:%M}",
+            "maintenance_ends_at": f"{ends:%Y-%m-%dT%H:%M}",
+        },
+    )
     assert response.status_code == 400
     assert "only be planned inside the maintenance window" in response.content.decode()
     assert not Announcement.objects.exists()
@@ -160,19 +180,32 @@ def test_maintenance_outside_the_window_cannot_be_announced(manager_client, star
 
 @time_machine.travel(ams(2026, 3, 2, 9), tick=False)
 def test_maintenance_inside_the_window_is_announced_with_its_period(manager_client, manager):
-    response = manager_client.post("/manager/announcements/", {
-        "topic": "maintenance", "title": "Upgrade", "body": "Database-upgrade.",
-        "maintenance_starts_at": "2026-03-06T22:00", "maintenance_ends_at": "2026-03-09T03:00"})
+    response = manager_client.post(
+        "/manager/announcements/",
+        {
+            "topic": "maintenance",
+            "title": "Upgrade",
+            "body": "Database-upgrade.",
+            "maintenance_starts_at": "2026-03-06T22:00",
+            "maintenance_ends_at": "2026-03-09T03:00",
+        },
+    )
     assert response.status_code == 302
     made = Announcement.objects.get()
     assert (made.maintenance_starts_at, made.maintenance_ends_at) == (ams(2026, 3, 6, 22), ams(2026, 3, 9, 3))
     with pytest.raises(ValidationError, match="needs its period"):
-        announcements.announcement_publish(by=manager, topic=NotificationTopic.MAINTENANCE, title="x",
-                                           body="y")
+        announcements.announcement_publish(
+            by=manager, topic=NotificationTopic.MAINTENANCE, title="x", body="y"
+        )
     with pytest.raises(ValidationError, match="already started"):
         announcements.announcement_publish(
-            by=manager, topic=NotificationTopic.MAINTENANCE, title="x", body="y",
-            maintenance_starts_at=ams(2026, 2, 28, 10), maintenance_ends_at=ams(2026, 2, 28, 12))
+            by=manager,
+            topic=NotificationTopic.MAINTENANCE,
+            title="x",
+            body="y",
+            maintenance_starts_at=ams(2026, 2, 28, 10),
+            maintenance_ends_at=ams(2026, 2, 28, 12),
+        )
 
 
 # --- recording outages ------------------------------------------------------------------------
@@ -182,14 +215,28 @@ def test_maintenance_inside_the_window_is_announced_with_its_period(manager_clie
 def test_customer_page_shows_its_products_and_the_manager_page_records_outages(client, manager_client):
     organisation = organisation_on_level("extended")
     saas = HostedProduct.objects.get(code="qixium-saas")
-    response = manager_client.post("/manager/availability/?year=2026", {
-        "action": "outage", "outage-title": "Database down", "outage-starts_at": "2026-03-03T10:00",
-        "outage-ends_at": "2026-03-03T12:00", "outage-products": [saas.pk]})
+    response = manager_client.post(
+        "/manager/availability/?year=2026",
+        {
+            "action": "outage",
+            "outage-title": "Database down",
+            "outage-starts_at": "2026-03-03T10:00",
+            "outage-ends_at": "2026-03-03T12:00",
+            "outage-products": [saas.pk],
+        },
+    )
     assert response.status_code == 302
     assert Outage.objects.get().created_by is not None
-    bad = manager_client.post("/manager/availability/", {
-        "action": "outage", "outage-title": "x", "outage-starts_at": "2026-03-03T12:00",
-        "outage-ends_at": "2026-03-03T10:00", "outage-products": [saas.pk]})
+    bad = manager_client.post(
+        "/manager/availability/",
+        {
+            "action": "outage",
+            "outage-title": "x",
+            "outage-starts_at": "2026-03-03T12:00",
+            "outage-ends_at": "2026-03-03T10:00",
+            "outage-products": [saas.pk],
+        },
+    )
     assert bad.status_code == 400 and "An outage ends after it starts." in bad.content.decode()
     assert manager_client.get("/manager/availability/?year=abc").status_code == 200
     customer = UserFactory(role=Role.CUSTOMER_USER, organisation=organisation)
@@ -209,22 +256,47 @@ def test_an_outage_links_only_to_maintenance_announced_before_it_began(manager_c
     saas = HostedProduct.objects.get(code="qixium-saas")
     late, in_time = announcement(*LATE), announcement(*ANNOUNCED)
     form = {"action": "outage", "outage-title": "Upgrade", "outage-products": [saas.pk]}
-    refused = manager_client.post("/manager/availability/?year=2026", {
-        **form, "outage-starts_at": "2026-03-08T10:00", "outage-ends_at": "2026-03-08T13:00",
-        "outage-maintenance": late.pk})
+    refused = manager_client.post(
+        "/manager/availability/?year=2026",
+        {
+            **form,
+            "outage-starts_at": "2026-03-08T10:00",
+            "outage-ends_at": "2026-03-08T13:00",
+            "outage-maintenance": late.pk,
+        },
+    )
     assert refused.status_code == 400
     assert "after the outage began" in refused.content.decode() and not Outage.objects.exists()
-    outside = manager_client.post("/manager/availability/?year=2026", {
-        **form, "outage-starts_at": "2026-03-03T10:00", "outage-ends_at": "2026-03-03T12:00",
-        "outage-maintenance": in_time.pk})
+    outside = manager_client.post(
+        "/manager/availability/?year=2026",
+        {
+            **form,
+            "outage-starts_at": "2026-03-03T10:00",
+            "outage-ends_at": "2026-03-03T12:00",
+            "outage-maintenance": in_time.pk,
+        },
+    )
     assert outside.status_code == 400 and "outside the announced maintenance" in outside.content.decode()
-    ok = manager_client.post("/manager/availability/?year=2026", {
-        **form, "outage-starts_at": "2026-03-04T20:00", "outage-ends_at": "2026-03-05T01:00",
-        "outage-maintenance": in_time.pk})
+    ok = manager_client.post(
+        "/manager/availability/?year=2026",
+        {
+            **form,
+            "outage-starts_at": "2026-03-04T20:00",
+            "outage-ends_at": "2026-03-05T01:00",
+            "outage-maintenance": in_time.pk,
+        },
+    )
     assert ok.status_code == 302 and Outage.objects.get().maintenance == in_time
-    fm = manager_client.post("/manager/availability/?year=2026", {
-        **form, "outage-title": "DDoS", "outage-starts_at": "2026-03-03T10:00",
-        "outage-ends_at": "2026-03-03T11:00", "outage-force_majeure": "on"})
+    fm = manager_client.post(
+        "/manager/availability/?year=2026",
+        {
+            **form,
+            "outage-title": "DDoS",
+            "outage-starts_at": "2026-03-03T10:00",
+            "outage-ends_at": "2026-03-03T11:00",
+            "outage-force_majeure": "on",
+        },
+    )
     assert fm.status_code == 302
     figures = dict(availability_for_period(start=WEEK[0], end=WEEK[1], organisation_id=None))
     assert figures[saas].down_seconds == 0 and figures[saas].covered_seconds == (168 - 5 - 1) * HOUR
@@ -234,5 +306,10 @@ def test_editing_a_window_changes_what_may_be_announced(manager):
     MaintenanceWindow.objects.filter(weekday=5).delete()  # Saturday is no longer maintenance
     with time_machine.travel(ams(2026, 3, 2, 9), tick=False), pytest.raises(ValidationError, match="window"):
         announcements.announcement_publish(
-            by=manager, topic=NotificationTopic.MAINTENANCE, title="x", body="y",
-            maintenance_starts_at=ams(2026, 3, 7, 10), maintenance_ends_at=ams(2026, 3, 7, 12))
+            by=manager,
+            topic=NotificationTopic.MAINTENANCE,
+            title="x",
+            body="y",
+            maintenance_starts_at=ams(2026, 3, 7, 10),
+            maintenance_ends_at=ams(2026, 3, 7, 12),
+        )
