@@ -313,3 +313,29 @@ def test_editing_a_window_changes_what_may_be_announced(manager):
             maintenance_starts_at=ams(2026, 3, 7, 10),
             maintenance_ends_at=ams(2026, 3, 7, 12),
         )
+
+
+def test_the_service_report_counts_an_unannounced_weekend_outage():
+    """001 §5.2: the quarterly report's availability follows the same rule: a Sunday outage
+    nobody announced is downtime, a force majeure one is not."""
+    from sla.reports import report_content
+
+    organisation = organisation_on_level("extended")
+    saas = HostedProduct.objects.get(code="qixium-saas")
+    for title, day, force_majeure in (("Crash", 8, False), ("DDoS", 7, True)):
+        outage = Outage.objects.create(
+            title=title,
+            starts_at=ams(2026, 3, day, 10),
+            ends_at=ams(2026, 3, day, 14),
+            force_majeure=force_majeure,
+        )
+        outage.products.add(saas)
+    content = report_content(
+        organisation=organisation,
+        start=ams(2026, 1, 1).date(),
+        end=ams(2026, 3, 31).date(),
+        now=ams(2026, 4, 2),
+    )
+    _name, percent, covered, down = next(row for row in content.availability if row[0] == saas.name)
+    # the quarter has 90 days less the hour of daylight saving time; the force majeure 4 h are out
+    assert covered == (90 * 24 - 1 - 4) * HOUR and down == 4 * HOUR and percent == Decimal("99.814")
