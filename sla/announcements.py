@@ -11,6 +11,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import Notification, NotificationTopic, Role, User
+from sla.availability import maintenance_period_check, maintenance_windows
 from sla.models import (
     ANNOUNCEMENT_TOPICS,
     Announcement,
@@ -41,26 +42,66 @@ def _deliver_after_commit() -> None:
 
 @transaction.atomic
 def announcement_publish(*, by: User, topic: str, title: str, body: str, release_notes: str = "",
+                         maintenance_starts_at: datetime | None = None,
+                         maintenance_ends_at: datetime | None = None,
                          at: datetime | None = None) -> Announcement:
     """Publish in the portal and queue an e-mail (outbox) to every active contact subscribed
-    to the topic, and to no one else."""
+    to the topic, and to no one else. Planned maintenance carries its period, which must lie
+    ahead and inside the maintenance window (``maintenance_period_validate``)."""
     if topic not in ANNOUNCEMENT_TOPICS:
         raise ValidationError({"topic": _("Choose one of the announcement topics.")})
     if not title.strip() or not body.strip():
         raise ValidationError(_("An announcement needs a title and a text."))
+    at = at or timezone.now()
+    if topic == NotificationTopic.MAINTENANCE:
+        maintenance_period_validate(starts_at=maintenance_starts_at, ends_at=maintenance_ends_at, at=at)
+    elif maintenance_starts_at or maintenance_ends_at:
+        raise ValidationError({"maintenance_starts_at": _(
+            "Only planned maintenance has a maintenance period.")})
     announcement = Announcement.objects.create(topic=topic, title=title.strip(), body=body.strip(),
                                                release_notes=release_notes.strip(),
-                                               published_at=at or timezone.now(), published_by=by)
+                                               maintenance_starts_at=maintenance_starts_at,
+                                               maintenance_ends_at=maintenance_ends_at,
+                                               published_at=at, published_by=by)
     recipients = User.objects.filter(is_active=True, subscriptions__topic=topic).distinct()
     Notification.objects.bulk_create(_announcement_mail(announcement, user) for user in recipients)
     _deliver_after_commit()
     return announcement
 
 
+def maintenance_period_validate(*, starts_at: datetime | None, ends_at: datetime | None,
+                                at: datetime) -> None:
+    """Document 001 §5.2 leaves out only "de vooraf door de leverancier aangekondigde
+    buitengebruikstelling wegens ... onderhoud", and §5.4 plans it in the service window
+    (Monday to Friday 20:00-04:00, Saturday and Sunday): so a maintenance announcement names a
+    period that lies ahead of it and inside the window."""
+    if starts_at is None or ends_at is None:
+        raise ValidationError({"maintenance_starts_at": _(
+            "Planned maintenance needs its period: when it starts and when it ends.")})
+    if ends_at <= starts_at:
+        raise ValidationError({"maintenance_ends_at": _("The maintenance ends after it starts.")})
+    if starts_at < at:
+        raise ValidationError({"maintenance_starts_at": _(
+            "Maintenance is announced before it begins (SLA §5.2): this period has already started.")})
+    outside = maintenance_period_check(maintenance_windows(), starts_at, ends_at)
+    if outside:
+        first_start, first_end = outside[0]
+        raise ValidationError({"maintenance_starts_at": _(
+            "Maintenance may only be planned inside the maintenance window (Monday to Friday "
+            "20:00-04:00, Saturday and Sunday all day, Amsterdam time; SLA §5.4): %(start)s to "
+            "%(end)s lies outside it.") % {
+                "start": f"{timezone.localtime(first_start):%Y-%m-%d %H:%M}",
+                "end": f"{timezone.localtime(first_end):%Y-%m-%d %H:%M}"}})
+
+
 def _announcement_mail(announcement: Announcement, user: User) -> Notification:
     with translation.override(user.language):
         subject = f"[{NotificationTopic(announcement.topic).label}] {announcement.title}"
         body = announcement.body
+        if announcement.maintenance_starts_at and announcement.maintenance_ends_at:
+            body += "\n\n" + _("Maintenance from %(start)s until %(end)s (Amsterdam time).") % {
+                "start": f"{timezone.localtime(announcement.maintenance_starts_at):%Y-%m-%d %H:%M}",
+                "end": f"{timezone.localtime(announcement.maintenance_ends_at):%Y-%m-%d %H:%M}"}
         if announcement.release_notes:
             body += "\n\n" + _("Release notes") + ":\n" + announcement.release_notes
     return Notification(recipient=user, topic=announcement.topic, subject=subject[:200], body=body)

@@ -1,9 +1,15 @@
 """Availability against the target of SPEC §8: up time over covered time.
 
-Covered time is the period (up to now) minus the weekly maintenance windows and minus the
-stretches of announced (planned) and force majeure outages; down time is what is left of the
-other outages inside covered time. The arithmetic is plain interval algebra on UTC instants
-(the functions without a leading ``availability_``); the selectors load the rows once.
+Document 001 §5.2 leaves out of the measurement only "de vooraf door de leverancier
+aangekondigde buitengebruikstelling wegens preventief, correctief of adaptief onderhoud" and
+circumstances outside the vendor's sphere of influence (force majeure). So covered time is the
+period (up to now) minus the excused stretches: a force majeure outage, and the part of an
+outage within maintenance announced before the outage began. Down time is what is left of the
+outages. The weekly maintenance window excuses nothing by itself (an unannounced Saturday crash
+counts); it bounds when maintenance may be announced (``maintenance_period_check``).
+
+The arithmetic is plain interval algebra on UTC instants (the functions without a leading
+``availability_``); the selectors load the rows once.
 """
 
 from collections import defaultdict
@@ -13,10 +19,14 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from sla.models import AvailabilityTarget, HostedProduct, MaintenanceWindow, Outage
+from accounts.models import NotificationTopic
+from sla.models import Announcement, AvailabilityTarget, HostedProduct, MaintenanceWindow, Outage
 from sla.rollup import day_start
 
 UTC = ZoneInfo("UTC")
@@ -94,7 +104,17 @@ def maintenance_intervals(windows: Iterable[WeeklyWindow], start: datetime, end:
 class OutageSpan:
     start: datetime
     end: datetime
-    excluded: bool  # planned (announced) or force majeure: not counted against us
+    force_majeure: bool = False  # outside our sphere of influence: not counted at all
+    # The period of the maintenance it belongs to, if that was announced before the outage
+    # began: only the part of the outage within it is not counted.
+    announced: Interval | None = None
+
+    def excused(self) -> list[Interval]:
+        if self.force_majeure:
+            return [(self.start, self.end)]
+        if self.announced is not None:
+            return intervals_clip([(self.start, self.end)], *self.announced)
+        return []
 
 
 @dataclass(frozen=True)
@@ -112,16 +132,24 @@ class AvailabilityFigure:
         return up.quantize(Decimal("0.001"))
 
 
-def availability_compute(*, start: datetime, end: datetime, outages: Iterable[OutageSpan],
-                         windows: Iterable[WeeklyWindow]) -> AvailabilityFigure:
+def availability_compute(*, start: datetime, end: datetime,
+                         outages: Iterable[OutageSpan]) -> AvailabilityFigure:
     start, end = start.astimezone(UTC), end.astimezone(UTC)
-    outages = [OutageSpan(o.start.astimezone(UTC), o.end.astimezone(UTC), o.excluded) for o in outages]
-    excluded = maintenance_intervals(windows, start, end) + intervals_clip(
-        [(o.start, o.end) for o in outages if o.excluded], start, end)
-    covered = intervals_subtract([(start, end)], excluded)
-    down = intervals_clip([(o.start, o.end) for o in outages if not o.excluded], start, end)
-    down_in_covered = intervals_subtract(down, intervals_subtract([(start, end)], covered))
+    excused, down = [], []
+    for outage in outages:
+        excused += outage.excused()
+        down.append((outage.start, outage.end))
+    excused = intervals_clip(intervals_merge(excused), start, end)
+    covered = intervals_subtract([(start, end)], excused)
+    down_in_covered = intervals_subtract(intervals_clip(intervals_merge(down), start, end), excused)
     return AvailabilityFigure(start, end, intervals_seconds(covered), intervals_seconds(down_in_covered))
+
+
+def maintenance_period_check(windows: Iterable[WeeklyWindow], start: datetime,
+                             end: datetime) -> list[Interval]:
+    """What of the maintenance period [start, end) lies outside the weekly windows (empty: it
+    may be announced)."""
+    return intervals_subtract([(start, end)], maintenance_intervals(windows, start, end))
 
 
 # --- selectors ------------------------------------------------------------------------------
@@ -156,14 +184,26 @@ def _for_organisation(organisation_id: int | None) -> tuple[QuerySet[HostedProdu
     return products, outages
 
 
+def outage_announced_period(outage: Outage) -> Interval | None:
+    """The announced maintenance period an outage may be excused within: only when it is linked
+    to a maintenance announcement with a period, published before the outage began."""
+    announcement = outage.maintenance
+    if (announcement is None or announcement.topic != NotificationTopic.MAINTENANCE
+            or announcement.maintenance_starts_at is None or announcement.maintenance_ends_at is None
+            or announcement.published_at > outage.starts_at):
+        return None
+    return announcement.maintenance_starts_at, announcement.maintenance_ends_at
+
+
 def _spans_by_product(outages: QuerySet[Outage], start: datetime, end: datetime, *,
                       now: datetime) -> dict[int, list[OutageSpan]]:
     """The outages overlapping [start, end) as spans per product id, in one query (and its prefetch)."""
     outages = (outages.filter(starts_at__lt=end).filter(Q(ends_at__isnull=True) | Q(ends_at__gt=start))
-               .prefetch_related("products"))
+               .select_related("maintenance").prefetch_related("products"))
     spans: dict[int, list[OutageSpan]] = defaultdict(list)
     for outage in outages:
-        span = OutageSpan(outage.starts_at, outage.ends_at or now, outage.planned or outage.force_majeure)
+        span = OutageSpan(outage.starts_at, outage.ends_at or now, outage.force_majeure,
+                          outage_announced_period(outage))
         for product in outage.products.all():
             spans[product.pk].append(span)
     return spans
@@ -189,7 +229,6 @@ def availability_overview(*, year: int, user=None, organisation_id: int | None =
     customer (``user``) only its own products and the outages that hit its organisation.
     A constant number of queries: windows, target, products, outages with their products."""
     now = now or timezone.now()
-    windows = maintenance_windows()
     target = availability_target_for(year=year)
     if user is not None and user.is_customer:
         products, _outages = _for_organisation(user.organisation_id)
@@ -206,7 +245,7 @@ def availability_overview(*, year: int, user=None, organisation_id: int | None =
             end = min(end, now)
             if end <= start:
                 return None
-            return availability_compute(start=start, end=end, outages=spans, windows=windows)
+            return availability_compute(start=start, end=end, outages=spans)
 
         result.append(ProductAvailability(product, figure(None), [figure(q) for q in (1, 2, 3, 4)], target))
     return result
@@ -219,8 +258,47 @@ def availability_for_period(*, start: datetime, end: datetime, organisation_id: 
     end = min(end, now)
     if end <= start:
         return []
-    windows = maintenance_windows()
     products, outages = _for_organisation(organisation_id)
     spans_of = _spans_by_product(outages, start, end, now=now)
-    return [(product, availability_compute(start=start, end=end, outages=spans_of.get(product.pk, []),
-                                           windows=windows)) for product in products]
+    return [(product, availability_compute(start=start, end=end, outages=spans_of.get(product.pk, [])))
+            for product in products]
+
+
+# --- writes ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def outage_record(*, by, title: str, starts_at: datetime, ends_at: datetime | None, products,
+                  organisations=(), maintenance: Announcement | None = None, force_majeure: bool = False,
+                  description: str = "") -> Outage:
+    """A manager records an outage. Linking it to maintenance is refused unless that
+    maintenance was announced before the outage began and the outage falls in its period
+    (document 001 §5.2: "vooraf ... aangekondigde buitengebruikstelling wegens ... onderhoud");
+    an unannounced outage counts as downtime, inside the maintenance window too."""
+    if ends_at is not None and ends_at <= starts_at:
+        raise ValidationError({"ends_at": _("An outage ends after it starts.")})
+    if maintenance is not None:
+        if maintenance.topic != NotificationTopic.MAINTENANCE or maintenance.maintenance_starts_at is None:
+            raise ValidationError({"maintenance": _("Choose an announcement of planned maintenance.")})
+        if maintenance.published_at > starts_at:
+            raise ValidationError({"maintenance": _(
+                "This maintenance was announced at %(announced)s, after the outage began at %(began)s: "
+                "only maintenance announced beforehand is left out of availability (SLA §5.2), so "
+                "this outage counts as downtime.") % {"announced": _local(maintenance.published_at),
+                                                      "began": _local(starts_at)}})
+        if (maintenance.maintenance_starts_at >= (ends_at or timezone.now())
+                or maintenance.maintenance_ends_at <= starts_at):
+            raise ValidationError({"maintenance": _(
+                "The outage lies outside the announced maintenance (%(start)s to %(end)s).")
+                % {"start": _local(maintenance.maintenance_starts_at),
+                   "end": _local(maintenance.maintenance_ends_at)}})
+    outage = Outage.objects.create(title=title.strip(), starts_at=starts_at, ends_at=ends_at,
+                                   maintenance=maintenance, force_majeure=force_majeure,
+                                   description=description.strip(), created_by=by)
+    outage.products.set(products)
+    outage.organisations.set(organisations)
+    return outage
+
+
+def _local(instant: datetime) -> str:
+    return f"{timezone.localtime(instant):%Y-%m-%d %H:%M}"

@@ -6,9 +6,10 @@ from django import forms
 from django.forms import modelformset_factory
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Organisation
+from accounts.models import NotificationTopic, Organisation
 from sla.models import (
     ANNOUNCEMENT_TOPICS,
+    Announcement,
     AvailabilityTarget,
     HostedProduct,
     MaintenanceWindow,
@@ -58,16 +59,25 @@ class ReportRequestForm(PeriodForm):
 
 
 class OutageForm(forms.ModelForm):
+    """An outage; whether it counts is the service's decision (``outage_record``)."""
+
     class Meta:
         model = Outage
-        fields = ["title", "starts_at", "ends_at", "products", "organisations", "planned", "force_majeure",
-                  "description"]
+        fields = ["title", "starts_at", "ends_at", "products", "organisations", "maintenance",
+                  "force_majeure", "description"]
         widgets = {"starts_at": DateTimeInput(), "ends_at": DateTimeInput(),
                    "products": forms.CheckboxSelectMultiple}
+        help_texts = {"force_majeure": _(
+            "Circumstances outside our sphere of influence (SLA §5.2), e.g. a digital attack, a "
+            "general failure of vital infrastructure, a calamity or a problem at a supplier.")}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["products"].queryset = HostedProduct.objects.all()
+        self.fields["maintenance"].queryset = Announcement.objects.filter(
+            topic=NotificationTopic.MAINTENANCE, maintenance_starts_at__isnull=False,
+        ).order_by("-published_at")
+        self.fields["maintenance"].empty_label = _("None: not announced maintenance")
         for name in ("starts_at", "ends_at"):
             self.fields[name].input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
 
@@ -103,6 +113,14 @@ class AnnouncementForm(forms.Form):
     release_notes = forms.CharField(label=_("Release notes"), required=False,
                                     widget=forms.Textarea(attrs={"rows": 4}),
                                     help_text=_("For releases: what changed."))
+    maintenance_starts_at = forms.DateTimeField(
+        label=_("Maintenance from"), required=False, widget=DateTimeInput(),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+        help_text=_("For planned maintenance: inside the maintenance window (Monday to Friday "
+                    "20:00-04:00, Saturday and Sunday; Amsterdam time)."))
+    maintenance_ends_at = forms.DateTimeField(
+        label=_("Maintenance until"), required=False, widget=DateTimeInput(),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"])
 
 
 class PolicyAnnounceForm(forms.Form):

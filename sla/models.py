@@ -7,6 +7,7 @@ support manager; nothing in code knows that "High on Extended" means 2 hours.
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import NotificationTopic
@@ -535,8 +536,10 @@ class OutageQuerySet(TenantQuerySet):
 
 
 class Outage(models.Model):
-    """A stretch in which hosted products were down. Planned (announced maintenance) and
-    force majeure outages are excluded from availability, as is time in maintenance windows."""
+    """A stretch in which hosted products were down. It counts as downtime (document 001 §5.2)
+    unless it is force majeure, or as far as it lies within maintenance announced before it
+    began (``maintenance``). Time in the weekly maintenance window counts like any other: the
+    window only says when maintenance may be announced."""
 
     title = models.CharField(_("title"), max_length=200)
     starts_at = models.DateTimeField(_("starts at"))
@@ -551,7 +554,17 @@ class Outage(models.Model):
         verbose_name=_("organisations"),
         help_text=_("Empty: every organisation was affected."),
     )
-    planned = models.BooleanField(_("planned (announced maintenance)"), default=False)
+    maintenance = models.ForeignKey(
+        "Announcement",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="outages",
+        limit_choices_to={"topic": "maintenance"},
+        verbose_name=_("announced maintenance"),
+        help_text=_("Only the part within the announced period counts as maintenance, and only if it "
+                    "was announced before the outage began."),
+    )
     force_majeure = models.BooleanField(_("force majeure"), default=False)
     description = models.TextField(_("description"), blank=True)
     created_by = models.ForeignKey(
@@ -603,13 +616,28 @@ class Announcement(models.Model):
     policy_version = models.OneToOneField(
         PolicyVersion, on_delete=models.CASCADE, null=True, blank=True, related_name="announcement"
     )
+    # Maintenance (document 001 §5.2, §5.4): the announced period in which the service may be
+    # out of use, inside the maintenance window. Outages linked to it do not count within it.
+    maintenance_starts_at = models.DateTimeField(_("maintenance from"), null=True, blank=True)
+    maintenance_ends_at = models.DateTimeField(_("maintenance until"), null=True, blank=True)
 
     class Meta:
         ordering = ["-published_at"]
         verbose_name = _("announcement")
         verbose_name_plural = _("announcements")
+        constraints = [
+            models.CheckConstraint(
+                name="announcement_maintenance_period",
+                condition=(Q(maintenance_starts_at__isnull=True) & Q(maintenance_ends_at__isnull=True))
+                | Q(topic="maintenance", maintenance_ends_at__gt=models.F("maintenance_starts_at")),
+            )
+        ]
 
     def __str__(self) -> str:
+        if self.maintenance_starts_at and self.maintenance_ends_at:
+            starts = timezone.localtime(self.maintenance_starts_at)
+            ends = timezone.localtime(self.maintenance_ends_at)
+            return f"{self.title} ({starts:%Y-%m-%d %H:%M} - {ends:%Y-%m-%d %H:%M})"
         return self.title
 
 

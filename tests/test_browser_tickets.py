@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 from allauth.mfa.totp.internal.auth import TOTP
+from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from accounts.models import Role
@@ -188,3 +189,54 @@ def test_a_normal_change_through_approval_and_consultancy_refused_as_too_early(b
     assert "Too early" in advisor.inner_text("#form-consultancy_plan")
     shot(advisor, "11_desk_consultancy_too_early")
     assert Ticket.objects.get(pk=ticket.pk).consultancy_date is None
+
+
+def test_a_coordinator_registers_a_mail_draft_and_the_clocks_start_then(browser, live_server):
+    """001 §1.2.2 **: "Alleen oproepen geregistreerd via het Self Service Portal zijn geldig als
+    registratie van een support call. De respons- en oplostijden gelden vanaf de officiële
+    registratie van een oproep." A mail that arrived three hours ago waits as a draft; the
+    coordinator registers it in the portal and the clocks start at that click."""
+    from sla.models import ClockAction, ClockEvent
+    from tickets.models import MailDraft
+
+    organisation = organisation_on_level("extended")
+    coordinator = UserFactory(role=Role.COORDINATOR, organisation=organisation)
+    contact = UserFactory(role=Role.CUSTOMER_USER, organisation=organisation, full_name="Carla Contact")
+    received = timezone.now() - timedelta(hours=3)
+    draft = services.mail_draft_create(
+        sender=contact,
+        subject="ESB-koppeling stopt",
+        body="Sinds vannacht komen er geen berichten meer door.",
+        files=[ContentFile(b"ERROR connector timeout", name="esb.log")],
+        mail_message_id="<esb@voorbeeld.example>",
+        received_at=received,
+    )
+    customer = login(browser, live_server, coordinator)
+    customer.set_viewport_size({"width": 390, "height": 900})  # the phone-sized layout works too
+    assert customer.inner_text("#nav-mail-drafts").strip().endswith("1")
+    customer.click("#nav-mail-drafts")
+    customer.wait_for_url(re.compile(r"/portal/drafts/$"))
+    assert "ESB-koppeling stopt" in customer.inner_text("#pending-drafts")
+    shot(customer, "20_portal_mail_drafts")
+    with customer.expect_navigation():
+        customer.click(f"#draft-{draft.pk} a.button")
+    assert customer.input_value("input[name=title]") == "ESB-koppeling stopt"
+    assert "esb.log" in customer.inner_text("aside")
+    customer.select_option("select[name=product]", label="Qixium SaaS Platform")
+    customer.check("input[name=urgency][value='1']")
+    customer.check("input[name=suggested_impact][value='2']")
+    shot(customer, "21_portal_mail_draft_register")
+    clicked = timezone.now()
+    with customer.expect_navigation():
+        customer.click("#register-form button[type=submit]")
+    assert "We will respond by" in customer.inner_text("#response-deadline")
+    shot(customer, "22_portal_mail_draft_registered")
+
+    ticket = Ticket.objects.get(mail_draft=draft)
+    assert ticket.registered_at >= clicked > received and ticket.channel == "portal"
+    starts = ClockEvent.objects.filter(clock__ticket=ticket, action=ClockAction.START)
+    assert starts.count() == 2 and {event.at for event in starts} == {ticket.registered_at}
+    assert ticket.attachments.get().original_name == "esb.log"
+    assert MailDraft.objects.get(pk=draft.pk).status == "registered"
+    customer.goto(f"{live_server.url}/portal/")
+    assert customer.locator("#nav-mail-drafts .badge").count() == 0  # nothing waits any more

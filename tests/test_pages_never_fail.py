@@ -19,6 +19,7 @@ from conftest import login_with_second_factor
 from sla.announcements import policy_version_announce
 from sla.models import ReportStatus, ServiceReport
 from tickets.models import SavedView
+from tickets.services import mail_draft_create
 from tickets.tests.factories import coordinator_on, register
 from tickets.views.desk import DESK_ACTIONS
 from tickets.views.portal import PORTAL_ACTIONS
@@ -50,7 +51,7 @@ REQUESTS = {
 }
 # Which object a `<int:pk>` stands for, by the path segment before it; the tenant's own are
 # swapped for the other organisation's when a customer tries theirs.
-TENANT_SEGMENTS = {"tickets", "attachments", "organisations", "reports"}
+TENANT_SEGMENTS = {"tickets", "attachments", "organisations", "reports", "drafts", "draft-files"}
 OTHER_SEGMENTS = {"sla-changes", "views", "account-requests"}
 ACTIONS = {"portal/": list(PORTAL_ACTIONS), "desk/": list(DESK_ACTIONS)}
 
@@ -107,8 +108,11 @@ def world(make_staff, settings, tmp_path):
         report = ServiceReport.objects.create(
             organisation=owner.organisation, period_start=timezone.localdate() - timedelta(days=90),
             period_end=timezone.localdate(), status=ReportStatus.DONE, html="<p>report</p>", pdf=b"%PDF-1.4")
+        draft = mail_draft_create(sender=owner, subject=f"Mail of {scope}", body="x", mail_message_id=None,
+                                  files=[SimpleUploadedFile("log.txt", b"trace")])
         pks[scope] = {**shared, "tickets": ticket.pk, "attachments": ticket.attachments.get().pk,
-                      "organisations": owner.organisation_id, "reports": report.pk}
+                      "organisations": owner.organisation_id, "reports": report.pk, "drafts": draft.pk,
+                      "draft-files": draft.files.get().pk}
     clients = {}
     for role, user in {Role.COORDINATOR: coordinator, **staff}.items():
         clients[role] = Client(raise_request_exception=False)  # a 500 is a status to report

@@ -10,8 +10,13 @@ class TicketsConfig(AppConfig):
     def ready(self):
         from accounts.models import Organisation
         from sla.models import ServiceLevel
-        from tickets.caching import filter_choices_changed, hours_left_changed, saved_views_changed
-        from tickets.models import HoursBooking, HoursCard, Product, SavedView
+        from tickets.caching import (
+            filter_choices_changed,
+            hours_left_changed,
+            mail_drafts_changed,
+            saved_views_changed,
+        )
+        from tickets.models import HoursBooking, HoursCard, MailDraft, Product, SavedView
 
         # The desk's filter form lists these; its cached fragment must not outlive a change.
         for model in (Organisation, ServiceLevel, Product):
@@ -19,8 +24,9 @@ class TicketsConfig(AppConfig):
             post_save.connect(filter_choices_changed, sender=model, dispatch_uid=uid)
             post_delete.connect(filter_choices_changed, sender=model, dispatch_uid=uid)
         # The desk lists a user's saved views, the portal the hours left on the cards.
+        # Coordinators see the count of mail drafts waiting in the navigation.
         for model, receiver in ((SavedView, saved_views_changed), (HoursCard, hours_left_changed),
-                                (HoursBooking, hours_left_changed)):
+                                (HoursBooking, hours_left_changed), (MailDraft, mail_drafts_changed)):
             uid = f"cached-{model.__name__}"
             post_save.connect(receiver, sender=model, dispatch_uid=uid)
             post_delete.connect(receiver, sender=model, dispatch_uid=uid)

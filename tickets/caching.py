@@ -157,6 +157,36 @@ def hours_left_changed(instance, **kwargs) -> None:
     _delete_after_commit(hours_left_key(card.organisation_id))
 
 
+def mail_drafts_key(organisation_id: int) -> str:
+    return f"mail-drafts:{organisation_id}"
+
+
+def mail_drafts_changed(instance, **kwargs) -> None:
+    """A mail draft was saved or deleted: the count in the portal navigation changes."""
+    _delete_after_commit(mail_drafts_key(instance.organisation_id))
+
+
+def mail_drafts_load(organisation_id: int) -> int:
+    """What is cached under ``mail_drafts_key``: the count, or -1 for "no link" (a cache
+    cannot tell a stored None from a miss)."""
+    from tickets.selectors import mail_drafts_pending_count
+
+    count = mail_drafts_pending_count(organisation_id=organisation_id)
+    return -1 if count is None else count
+
+
+def mail_drafts_pending(organisation_id: int, cached: int | None = None) -> int | None:
+    """The count in the coordinators' navigation, from the cache (one round trip) or counted;
+    ``cached``: what the caller already read under the key."""
+    if cached is None:
+        key = mail_drafts_key(organisation_id)
+        cached = cache.get(key)
+        if cached is None:
+            cached = mail_drafts_load(organisation_id)
+            cache.set(key, cached, PARTS_SECONDS)
+    return None if cached < 0 else cached
+
+
 def _delete_after_commit(key: str) -> None:
     # Not before: a page read in between would cache the old value again.
     transaction.on_commit(lambda: cache.delete(key))

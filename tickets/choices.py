@@ -83,6 +83,14 @@ class Channel(models.TextChoices):
     PHONE = "phone", _("Phone")
 
 
+class MailDraftStatus(models.TextChoices):
+    """A mail that is not yet a ticket (SPEC §1): a coordinator registers it or discards it."""
+
+    PENDING = "pending", _("Waiting for a coordinator")
+    REGISTERED = "registered", _("Registered")
+    DISCARDED = "discarded", _("Discarded")
+
+
 class ChangeType(models.TextChoices):
     """SPEC §3 (§4 of the SLA)."""
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from accounts.models import Organisation, User
 from tickets import services
-from tickets.models import Product, Ticket
+from tickets.models import MailDraft, Product, Ticket
 
 
 def demo_tickets_create(*, organisations: dict[str, Organisation], agent: User) -> int:
@@ -43,4 +43,11 @@ def demo_tickets_create(*, organisations: dict[str, Organisation], agent: User) 
         services.ticket_classify(ticket=solved, by=agent, clarity="clear")
         services.ticket_resolve(ticket=solved, by=agent, resolution="Certificaat vernieuwd; koppeling werkt.")
         created += 3
+    sender = User.objects.filter(organisation=extended, is_active=True).order_by("pk").first()
+    if sender is not None and not MailDraft.objects.filter(organisation=extended).exists():
+        # A mail waiting in the portal (SPEC §1): the coordinator registers it, the clocks start then.
+        services.mail_draft_create(
+            sender=sender, subject="Rapportage laadt traag sinds de update",
+            body="Sinds de update van gisteren duurt het openen van de weekrapportage ruim een minuut.",
+            files=[], mail_message_id=None, received_at=now - timedelta(minutes=40))
     return created

@@ -139,6 +139,18 @@ class TicketRegisterForm(forms.Form):
         return data
 
 
+class MailDraftRegisterForm(TicketRegisterForm):
+    """Registering a mail draft (SPEC §1): the portal form, prefilled from the mail; the mail's
+    attachments are taken over as they are."""
+
+    attachments = None
+
+    def __init__(self, *args, draft=None, **kwargs):
+        if draft is not None:
+            kwargs.setdefault("initial", {}).update(title=draft.subject, description=draft.body)
+        super().__init__(*args, **kwargs)
+
+
 class CustomerMessageForm(TicketForm):
     body = forms.CharField(label=_("Your message"), widget=forms.Textarea(attrs={"rows": 4}))
     attachments = _attachments_field()

@@ -25,6 +25,7 @@ from tickets.choices import (
     DecisionStatus,
     Hosting,
     Impact,
+    MailDraftStatus,
     MessageKind,
     Nature,
     Priority,
@@ -107,7 +108,8 @@ class TicketQuerySet(TenantQuerySet):
 
 
 class Ticket(models.Model):
-    """A call registered in the portal (or by mail on Extended). ``version`` goes up with every
+    """A call registered in the portal (SPEC §1: nothing else registers one; before that rule,
+    Extended organisations' mail did, and those tickets keep channel "mail"). ``version`` goes up with every
     write through a service, which checks it, so a second concurrent edit gets a conflict
     instead of silently overwriting the first. ``due_at``/``at_risk_at`` copy the nearest
     running clock's instants so the desk queue sorts on one indexed column."""
@@ -331,6 +333,95 @@ class Attachment(models.Model):
         ordering = ["uploaded_at", "pk"]
         verbose_name = _("attachment")
         verbose_name_plural = _("attachments")
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class MailDraftQuerySet(TenantQuerySet):
+    tenant_path = "organisation"
+
+    def pending(self):
+        return self.filter(status=MailDraftStatus.PENDING)
+
+
+class MailDraft(models.Model):
+    """A new mail from a contact of an Extended organisation (SPEC §1, document 001 §1.2.2):
+    mail is a support channel, not a registration. It waits here until one of the
+    organisation's coordinators registers it in the portal, which starts the SLA clocks, or
+    discards it. ``mail_message_id`` stores each inbound mail once; ``ticket`` is set once."""
+
+    organisation = models.ForeignKey(
+        "accounts.Organisation",
+        on_delete=models.CASCADE,
+        related_name="mail_drafts",
+        verbose_name=_("organisation"),
+    )
+    sender = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="mail_drafts", verbose_name=_("from")
+    )
+    subject = models.CharField(_("subject"), max_length=200)
+    body = models.TextField(_("message"), blank=True)
+    received_at = models.DateTimeField(_("received at"))
+    mail_message_id = models.CharField(max_length=500, null=True, blank=True, unique=True)
+    # What the mail carried that could not be kept (a file type or size over the limits).
+    problems = models.TextField(_("not taken over"), blank=True)
+    status = models.CharField(
+        _("status"), max_length=12, choices=MailDraftStatus.choices, default=MailDraftStatus.PENDING
+    )
+    ticket = models.OneToOneField(
+        Ticket,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="mail_draft",
+        verbose_name=_("ticket"),
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    objects = MailDraftQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-received_at", "-pk"]
+        verbose_name = _("mail draft")
+        verbose_name_plural = _("mail drafts")
+        indexes = [models.Index(fields=["organisation", "status", "-received_at"])]
+        constraints = [
+            models.CheckConstraint(
+                name="mail_draft_registered_has_ticket",
+                condition=~Q(status="registered") | Q(ticket__isnull=False),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.subject
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == MailDraftStatus.PENDING
+
+
+def mail_draft_file_path(instance: "MailDraftFile", filename: str) -> str:
+    return f"mail-drafts/{instance.draft_id}/{uuid.uuid4().hex}{PurePath(filename).suffix.lower()}"
+
+
+class MailDraftFile(models.Model):
+    """An attachment of a mail draft, checked against the ticket limits on arrival; it becomes
+    a ticket attachment when the draft is registered."""
+
+    draft = models.ForeignKey(MailDraft, on_delete=models.CASCADE, related_name="files")
+    file = models.FileField(upload_to=mail_draft_file_path, max_length=300)
+    original_name = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField(_("size"))
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = _("mail draft attachment")
+        verbose_name_plural = _("mail draft attachments")
 
     def __str__(self) -> str:
         return self.original_name

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import F, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
 from accounts.models import Role, User
@@ -17,13 +17,14 @@ from tickets.choices import (
     ACTIVE_STATUSES,
     ConsultancyDecision,
     DecisionStatus,
+    MailDraftStatus,
     ProcessStep,
     RaciLetter,
     RaciRole,
     TicketStatus,
     choice_label,
 )
-from tickets.models import HoursCard, RaciRule, Ticket
+from tickets.models import HoursCard, MailDraft, RaciRule, Ticket
 
 # --- the RACI table -----------------------------------------------------------------------
 
@@ -264,6 +265,41 @@ def hours_balance(*, organisation_id: int, on=None) -> Decimal:
     )  # one query, not two: the portal list shows this on every page
     left = sum((Decimal(hours) - Decimal(used or 0) for hours, used in cards), Decimal(0))
     return left.quantize(Decimal("0.01"))
+
+
+# --- mail drafts (SPEC §1) -------------------------------------------------------------------
+
+
+def mail_drafts_pending_count(*, organisation_id: int) -> int | None:
+    """What the portal navigation shows a coordinator: the organisation's mails waiting to be
+    registered, or None when its level has no mail channel and nothing waits (no link). One
+    query: the portal list reads it on a cold cache beside its rows."""
+    from accounts.models import Organisation
+    from sla.models import Contract
+
+    today = timezone.localdate()
+    with_mail = Contract.objects.filter(
+        organisation=OuterRef("pk"), valid_from__lte=today, service_level__channel_mail=True
+    ).exclude(valid_until__lt=today)
+    row = (
+        Organisation.objects.filter(pk=organisation_id)
+        .annotate(
+            pending=Count("mail_drafts", filter=Q(mail_drafts__status=MailDraftStatus.PENDING)),
+            mail=Exists(with_mail),
+        )
+        .values_list("pending", "mail")
+        .first()
+    )
+    if row is None:
+        return None
+    pending, mail = row
+    return pending if pending or mail else None
+
+
+def mail_draft_list(*, user: User, status: str = "") -> QuerySet[MailDraft]:
+    """The drafts ``user`` may read: their organisation's, or every organisation's for staff."""
+    drafts = MailDraft.objects.for_user(user).select_related("organisation", "sender", "ticket", "decided_by")
+    return drafts.filter(status=status) if status else drafts
 
 
 # --- what a user may do on a ticket now ------------------------------------------------------

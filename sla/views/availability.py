@@ -1,14 +1,16 @@
 """Availability against the target (SPEC §8): managers record outages and edit the windows."""
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.permissions import customer_required, manager_required
-from sla.availability import availability_overview
+from sla.availability import availability_overview, outage_record
 from sla.forms import AvailabilityTargetForm, MaintenanceWindowFormSet, OutageForm, YearForm
 from sla.models import AvailabilityTarget, MaintenanceWindow, Outage
+from sla.views import form_errors
 
 
 def _year(request) -> tuple[YearForm, int]:
@@ -29,12 +31,13 @@ def availability(request):
         if action == "outage":
             outage_form = OutageForm(request.POST, prefix="outage")
             if outage_form.is_valid():
-                outage = outage_form.save(commit=False)
-                outage.created_by = request.user
-                outage.save()
-                outage_form.save_m2m()
-                messages.success(request, _("Outage recorded."))
-                return redirect(request.get_full_path())
+                try:
+                    outage_record(by=request.user, **outage_form.cleaned_data)
+                except ValidationError as exc:
+                    form_errors(outage_form, exc)
+                else:
+                    messages.success(request, _("Outage recorded."))
+                    return redirect(request.get_full_path())
         elif action == "windows":
             windows = MaintenanceWindowFormSet(request.POST, prefix="windows",
                                                queryset=MaintenanceWindow.objects.all())
@@ -51,7 +54,8 @@ def availability(request):
         status = 400
     return render(request, "sla/availability.html", {
         "year_form": year_form, "year": year, "rows": availability_overview(year=year),
-        "outages": Outage.objects.prefetch_related("products", "organisations")[:50],
+        "outages": Outage.objects.select_related("maintenance")
+        .prefetch_related("products", "organisations")[:50],
         "outage_form": outage_form, "windows": windows, "target_form": target_form,
         "targets": AvailabilityTarget.objects.all()}, status=status)
 
@@ -61,4 +65,5 @@ def availability_portal(request):
     year_form, year = _year(request)
     return render(request, "sla/availability_portal.html", {
         "year_form": year_form, "year": year, "rows": availability_overview(year=year, user=request.user),
-        "outages": Outage.objects.for_user(request.user).prefetch_related("products")[:50]})
+        "outages": Outage.objects.for_user(request.user).select_related("maintenance")
+        .prefetch_related("products")[:50]})

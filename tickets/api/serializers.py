@@ -4,7 +4,7 @@ write priority, impact or status: those are only ever set by staff actions."""
 from rest_framework import serializers
 
 from sla.models import Clock, ClockEvent
-from tickets.choices import ChangeType, Hosting, Impact, Nature, TicketKind, Urgency
+from tickets.choices import ChangeType, Channel, Hosting, Impact, Nature, TicketKind, Urgency
 from tickets.models import Attachment, BugReference, HoursBooking, HoursCard, Message, Module, Product, Ticket
 from tickets.models import TicketChange as TicketChangeRow
 
@@ -111,6 +111,12 @@ class TicketCreateSerializer(serializers.Serializer):
     urgency = serializers.ChoiceField(choices=Urgency.choices)
     impact = serializers.ChoiceField(
         choices=Impact.choices, help_text="Your suggested impact; support decides."
+    )
+    channel = serializers.ChoiceField(
+        choices=Channel.choices,
+        default=Channel.PORTAL,
+        help_text="Only `portal`: this API is the portal's. A phone call or a mail never registers "
+        "a ticket (SLA §1.2.2); anything else is a 400.",
     )
 
 

@@ -9,6 +9,7 @@ from tickets.services.consultancy import (
     hours_card_add,
 )
 from tickets.services.conversation import message_customer, message_note_internal, message_reply_public
+from tickets.services.mail_drafts import mail_draft_create, mail_draft_discard, mail_draft_register
 from tickets.services.preferences import notification_preferences_set
 from tickets.services.registration import (
     MailResult,
@@ -58,6 +59,9 @@ __all__ = [
     "earliest_consultancy_date",
     "hours_book",
     "hours_card_add",
+    "mail_draft_create",
+    "mail_draft_discard",
+    "mail_draft_register",
     "mail_parse",
     "message_customer",
     "message_note_internal",

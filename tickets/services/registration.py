@@ -24,15 +24,13 @@ from sla import services as sla_services
 from tickets.choices import (
     ChangeType,
     Channel,
-    MessageKind,
     Nature,
     Priority,
     ProcessStep,
     TicketKind,
     TicketStatus,
-    Urgency,
 )
-from tickets.models import ChangeApproval, Message, Module, Product, Ticket
+from tickets.models import ChangeApproval, MailDraft, Message, Module, Product, Ticket
 from tickets.services._common import deadlines_sync, field_error, notify_step, require_step, ticket_payload
 from tickets.services.attachments import attachment_validate, attachments_store
 
@@ -61,7 +59,12 @@ def ticket_create(
     """The official registration: binds the contract and policy version in force, sets the
     priority from the matrix and starts the SLA clocks at this instant. A normal change waits
     for approval; an urgent change takes the High path. No permission checks: callers are
-    ``ticket_register``, the mail channel, data loads and tests."""
+    ``ticket_register`` (the portal, the API, a mail draft), data loads and tests.
+
+    Only the portal registers (document 001 §1.2.2, footnote **): whoever calls this with
+    another channel (mail, phone) gets a ValidationError and nothing is written."""
+    if channel != Channel.PORTAL:
+        raise field_error("channel", _channel_refusal(channel))
     registered_at = registered_at or timezone.now()
     on = timezone.localdate(registered_at)
     contract = sla_selectors.contract_in_force(organisation_id=organisation.pk, on=on)
@@ -127,6 +130,21 @@ def ticket_create(
     return ticket
 
 
+def _channel_refusal(channel: str) -> str:
+    if channel == Channel.PHONE:
+        return _(
+            "A phone call never registers a ticket (SLA §1.2.2): only calls registered in the "
+            "self-service portal are valid. Log the call as a note on an existing ticket, or ask "
+            "a coordinator to register it in the portal."
+        )
+    if channel == Channel.MAIL:
+        return _(
+            "A mail never registers a ticket by itself (SLA §1.2.2): it becomes a mail draft that a "
+            "coordinator registers in the self-service portal."
+        )
+    return _("Only calls registered in the self-service portal are valid registrations (SLA §1.2.2).")
+
+
 def coverage_check(*, product: Product | None, nature: str) -> None:
     """SPEC §1 and §6, said at the door: data problems are not a support call type; functional
     problems on the Data Manager Platform are consultancy."""
@@ -168,7 +186,10 @@ def ticket_register(
     channel: str = Channel.PORTAL,
 ) -> Ticket:
     """Step 1: a coordinator of a customer organisation registers a ticket (SPEC §1: at most
-    2 on Default, 4 on Extended may; a phone call never registers one)."""
+    2 on Default, 4 on Extended may; only the portal registers, a phone call never does).
+    The portal form, the API (the portal's API for coordinators) and a mail draft call this."""
+    if channel != Channel.PORTAL:
+        raise field_error("channel", _channel_refusal(channel))
     if not by.is_customer or by.role != Role.COORDINATOR:
         raise PermissionDenied(
             _(
@@ -261,9 +282,10 @@ REFERENCE_RE = re.compile(r"\bT-(\d{6,})\b", re.IGNORECASE)
 
 @dataclass(frozen=True)
 class MailResult:
-    outcome: str  # created, threaded, duplicate, auto_replied, ignored
+    outcome: str  # drafted, threaded, duplicate, auto_replied, ignored
     ticket: Ticket | None = None
     reason: str = ""
+    draft: MailDraft | None = None
 
 
 def _portal_url(path: str = "") -> str:
@@ -302,23 +324,38 @@ def _mail_files(message: EmailMessage) -> list[ContentFile]:
 
 @transaction.atomic
 def ticket_mail_receive(*, message: EmailMessage) -> MailResult:
-    """One inbound RFC 822 message. Extended organisations: a reference "T-000123" in the
-    subject threads it into that ticket, else a coordinator's mail registers a new one.
+    """One inbound RFC 822 message. Mail is a support channel of Extended organisations, never
+    a registration (document 001 §1.2.2, footnote **): a reference "T-000123" in the subject
+    threads it into that ticket of the sender's organisation; any other mail of a known contact
+    becomes a mail draft that a coordinator registers in the portal (the clocks start then).
     Default organisations (no mail channel) and unknown senders get a reply pointing to the
-    portal. Stored by Message-ID, so reading a mailbox twice registers nothing twice."""
+    portal, and the mail is logged. Stored by Message-ID, so reading a mailbox twice keeps
+    nothing twice."""
     from tickets.services.conversation import message_customer
+    from tickets.services.mail_drafts import mail_draft_create
 
     if str(message.get("Auto-Submitted", "no")).lower() != "no" or str(
         message.get("Precedence", "")
     ).lower() in ("bulk", "junk", "list", "auto_reply"):
         return MailResult("ignored", reason="automatic message")  # never answer a robot
     message_id = str(message.get("Message-ID", "")).strip()[:500] or None
-    if message_id and Message.objects.filter(mail_message_id=message_id).exists():
+    if message_id and (
+        Message.objects.filter(mail_message_id=message_id).exists()
+        or MailDraft.objects.filter(mail_message_id=message_id).exists()
+    ):
         return MailResult("duplicate")
     _name, sender = email.utils.parseaddr(str(message.get("From", "")))
     subject = str(message.get("Subject", "")).strip() or _("(no subject)")
     user = User.objects.filter(email__iexact=sender, is_active=True).select_related("organisation").first()
     if user is None or not user.is_customer:
+        # Not stored (no organisation to show it to): the log keeps who wrote what, and the
+        # sender is told where to go.
+        logger.warning(
+            "inbound mail from unknown sender %r, subject %r, Message-ID %r: not stored",
+            sender,
+            subject,
+            message_id,
+        )
         if sender:
             _auto_reply(
                 message,
@@ -332,6 +369,13 @@ def ticket_mail_receive(*, message: EmailMessage) -> MailResult:
         return MailResult("auto_replied", reason="unknown sender")
     contract = sla_selectors.contract_in_force(organisation_id=user.organisation_id, on=timezone.localdate())
     if contract is None or not contract.service_level.channel_mail:
+        logger.info(
+            "inbound mail from %r (%s, no mail channel), subject %r, Message-ID %r: pointed to the portal",
+            sender,
+            user.organisation,
+            subject,
+            message_id,
+        )
         _auto_reply(
             message,
             sender,
@@ -376,62 +420,24 @@ def ticket_mail_receive(*, message: EmailMessage) -> MailResult:
                 _auto_reply(message, sender, " ".join(getattr(exc, "messages", [str(exc)])))
                 return MailResult("auto_replied", ticket=ticket, reason=str(exc))
             return MailResult("threaded", ticket=ticket)
-    if user.role != Role.COORDINATOR:
-        _auto_reply(
-            message,
-            sender,
-            _(
-                "Only your organisation's coordinators may register calls, so this message was not "
-                "registered. Please ask one of them, or use the portal: %(url)s"
-            )
-            % {"url": _portal_url()},
-        )
-        return MailResult("auto_replied", reason="not a coordinator")
     try:
         with transaction.atomic():
-            ticket = ticket_create(
-                organisation=user.organisation,
-                by=user,
-                kind=TicketKind.INCIDENT,
-                title=subject[:200],
-                description=body,
-                impact=3,
-                urgency=Urgency.U3,
-                channel=Channel.MAIL,
+            draft = mail_draft_create(
+                sender=user, subject=subject, body=body, files=files, mail_message_id=message_id
             )
-            Message.objects.create(
-                ticket=ticket,
-                kind=MessageKind.CUSTOMER,
-                channel=Channel.MAIL,
-                author=user,
-                body=body,
-                created_at=ticket.registered_at,
-                mail_message_id=message_id,
-            )
-            try:
-                attachments_store(ticket=ticket, message=None, files=files, by=user)
-            except ValidationError as exc:  # a mail cannot be sent back to fix: keep the call, say why
-                Message.objects.create(
-                    ticket=ticket,
-                    kind=MessageKind.NOTE,
-                    channel=Channel.MAIL,
-                    body=_("Attachments of the mail were not stored: %(errors)s")
-                    % {"errors": " ".join(exc.messages)},
-                    created_at=timezone.now(),
-                )
     except IntegrityError:  # the same Message-ID arriving twice at once
         return MailResult("duplicate")
     _auto_reply(
         message,
         sender,
         _(
-            "Your call was registered as %(reference)s. Quote this reference in the subject of any "
-            "further mail. Follow it in the portal: %(url)s"
+            "Your mail was received. A mail does not register a call by itself: it waits in the "
+            "portal until a coordinator of your organisation registers it, and the response and "
+            "resolution times count from that registration. Mail drafts in the portal: %(url)s"
         )
-        % {"reference": ticket.reference, "url": _portal_url(reverse("portal:detail", args=[ticket.pk]))},
+        % {"url": _portal_url(reverse("portal:drafts"))},
     )
-    notify_step(ticket, step=ProcessStep.REGISTER_TICKET, by=user, what=_("registered by mail"))
-    return MailResult("created", ticket=ticket)
+    return MailResult("drafted", draft=draft)
 
 
 def mail_parse(raw: bytes) -> EmailMessage:

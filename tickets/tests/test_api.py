@@ -124,6 +124,24 @@ def test_two_concurrent_retries_create_one_ticket():
     assert Ticket.objects.count() == 1
 
 
+@pytest.mark.parametrize("channel", ["phone", "mail"])
+def test_registering_by_phone_or_mail_through_the_api_is_a_400(coordinator_ext, channel):
+    """001 §1.2.2 **: "Telefoon is een secundair medium ... maar geen geldige registratiemethode.
+    Alleen oproepen geregistreerd via het Self Service Portal zijn geldig als registratie van een
+    support call." The API is the portal's: any other channel is refused, nothing is written."""
+    response = api(coordinator_ext).post(
+        "/api/v1/tickets/", {**NEW_INCIDENT, "channel": channel}, format="json"
+    )
+    assert response.status_code == 400 and "self-service portal" in " ".join(
+        response.json()["errors"]["channel"]
+    )
+    assert not Ticket.objects.exists()
+    assert (
+        ok(api(coordinator_ext).post("/api/v1/tickets/", NEW_INCIDENT, format="json"), 201)["channel"]
+        == "portal"
+    )
+
+
 def test_customers_cannot_write_priority_or_status(coordinator_ext):
     client = api(coordinator_ext)
     ticket = ok(

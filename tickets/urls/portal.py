@@ -10,5 +10,9 @@ urlpatterns = [
     path("tickets/<int:pk>/registered/", portal.registered, name="registered"),
     path("tickets/<int:pk>/<slug:name>/", portal.action, name="action"),
     path("attachments/<int:pk>/", common.attachment_download, name="attachment"),
+    path("drafts/", portal.drafts, name="drafts"),
+    path("drafts/<int:pk>/", portal.draft, name="draft"),
+    path("drafts/<int:pk>/discard/", portal.draft_discard, name="draft_discard"),
+    path("draft-files/<int:pk>/", common.mail_draft_file_download, name="draft_file"),
     path("preferences/", portal.preferences, name="preferences"),
 ]

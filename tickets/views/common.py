@@ -12,7 +12,7 @@ from django.shortcuts import redirect
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
-from tickets.models import Attachment
+from tickets.models import Attachment, MailDraft, MailDraftFile
 from tickets.services import TicketConflict
 
 
@@ -75,19 +75,33 @@ def run_action(request, *, ticket, name: str, actions: dict[str, Action], render
 
 
 @login_required
+def mail_draft_file_download(request, pk: int):
+    """A mail draft's attachment: the organisation's contacts and support staff only."""
+    try:
+        row = MailDraftFile.objects.get(pk=pk, draft__in=MailDraft.objects.for_user(request.user))
+    except MailDraftFile.DoesNotExist as exc:
+        raise Http404 from exc
+    return _file_response(row.file, name=row.original_name, content_type=row.content_type)
+
+
+@login_required
 def attachment_download(request, pk: int):
     """Tenancy (``for_user``) and visibility (no internal notes for customers) in one query."""
     try:
         attachment = Attachment.objects.visible_to(request.user).get(pk=pk)
     except Attachment.DoesNotExist as exc:
         raise Http404 from exc
+    return _file_response(
+        attachment.file, name=attachment.original_name, content_type=attachment.content_type
+    )
+
+
+def _file_response(file, *, name: str, content_type: str) -> FileResponse:
     try:
-        handle = attachment.file.open("rb")
+        handle = file.open("rb")
     except FileNotFoundError as exc:
         raise Http404 from exc
-    response = FileResponse(
-        handle, as_attachment=True, filename=attachment.original_name, content_type=attachment.content_type
-    )
+    response = FileResponse(handle, as_attachment=True, filename=name, content_type=content_type)
     response["Content-Security-Policy"] = "sandbox"
     response["Cache-Control"] = "private, no-store"
     return response

@@ -17,6 +17,7 @@ from accounts.permissions import manager_required, staff_required
 from sla import selectors as sla_selectors
 from tickets import selectors, services
 from tickets.caching import cached_list_page, saved_views_key
+from tickets.choices import MailDraftStatus
 from tickets.forms import (
     ApproveForm,
     AssignForm,
@@ -40,7 +41,7 @@ from tickets.forms import (
     SavedViewForm,
     TodoForm,
 )
-from tickets.models import HoursBooking, Message, SavedView, Ticket, TicketChange
+from tickets.models import HoursBooking, MailDraft, Message, SavedView, Ticket, TicketChange
 from tickets.views.common import Action, run_action, safe_next
 
 
@@ -399,3 +400,32 @@ def coordinators(request, pk: int):
 
 def queue_url(**filters) -> str:
     return reverse("desk:queue") + "?" + urlencode(filters)
+
+
+# --- mail drafts (SPEC §1): support reads them; only the customer's coordinators register ------
+
+
+@staff_required
+def drafts(request):
+    status = request.GET.get("status", MailDraftStatus.PENDING)
+    status = status if status in MailDraftStatus.values else ""
+    return render(
+        request,
+        "tickets/desk_drafts.html",
+        {
+            "drafts": selectors.mail_draft_list(user=request.user, status=status)[:200],
+            "status": status,
+            "statuses": MailDraftStatus.choices,
+        },
+    )
+
+
+@staff_required
+def draft(request, pk: int):
+    found = get_object_or_404(
+        MailDraft.objects.select_related("organisation", "sender", "ticket", "decided_by").prefetch_related(
+            "files"
+        ),
+        pk=pk,
+    )
+    return render(request, "tickets/desk_draft.html", {"draft": found})

@@ -12,17 +12,25 @@ from accounts.permissions import customer_required
 from accounts.tenancy import get_for_user_or_404
 from sla import selectors as sla_selectors
 from tickets import selectors, services
-from tickets.caching import cached_list_page, hours_left_key
+from tickets.caching import (
+    cached_list_page,
+    hours_left_key,
+    mail_drafts_key,
+    mail_drafts_load,
+    mail_drafts_pending,
+)
+from tickets.choices import MailDraftStatus
 from tickets.forms import (
     ConfirmForm,
     CustomerMessageForm,
+    MailDraftRegisterForm,
     PortalFilterForm,
     PreferencesForm,
     ReasonForm,
     ReprioritiseForm,
     TicketRegisterForm,
 )
-from tickets.models import Message, Product, Ticket
+from tickets.models import MailDraft, Message, Product, Ticket
 from tickets.views.common import Action, apply_errors, run_action
 
 
@@ -42,14 +50,22 @@ def home(request):
         hours_left_key(organisation.pk),
         lambda: selectors.hours_balance(organisation_id=organisation.pk),
     )
+    extras = {"hours_left": hours_left}
+    coordinator = request.user.role == Role.COORDINATOR
+    if coordinator:  # the navigation's count, in the same cache round trip
+        extras["mail_drafts"] = (mail_drafts_key(organisation.pk), lambda: mail_drafts_load(organisation.pk))
     listing = cached_list_page(
         request,
         tickets,
         row_template="tickets/_portal_row.html",
         filter_form=form,
         filter_template="tickets/_portal_filters.html",
-        extras={"hours_left": hours_left},
+        extras=extras,
     )
+    more = {}
+    if coordinator:
+        cached = listing.extras["mail_drafts"]
+        more["mail_drafts_pending"] = mail_drafts_pending(organisation.pk, cached=cached)
     return render(
         request,
         "tickets/portal_list.html",
@@ -60,36 +76,30 @@ def home(request):
             "rows": listing.rows,
             "may_register": request.user.role == Role.COORDINATOR,
             "hours_left": listing.extras["hours_left"],
+            **more,
         },
     )
 
 
-@customer_required
-def register(request):
-    if request.user.role != Role.COORDINATOR:
-        raise PermissionDenied(_("Only your organisation's coordinators may register tickets."))
-    form = TicketRegisterForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            ticket = services.ticket_register(
-                by=request.user,
-                kind=data["kind"],
-                title=data["title"],
-                description=data["description"],
-                product=data["product"],
-                module=data["module"],
-                hosting=data["hosting"],
-                nature=data["nature"],
-                urgency=data["urgency"],
-                suggested_impact=data["suggested_impact"],
-                change_type=data["change_type"],
-                attachments=data["attachments"],
-            )
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
-            return redirect("portal:registered", pk=ticket.pk)
+def _register_data(data: dict) -> dict:
+    fields = (
+        "kind",
+        "title",
+        "description",
+        "product",
+        "module",
+        "hosting",
+        "nature",
+        "urgency",
+        "suggested_impact",
+        "change_type",
+    )
+    return {name: data[name] for name in fields}
+
+
+def _register_page(request, template: str, form, status: int, **context):
+    """The registration form's page (a new ticket, or a mail draft): the level and what support
+    does not cover, said at the door."""
     products = Product.objects.filter(active=True)
     level = (
         contract.service_level
@@ -108,7 +118,7 @@ def register(request):
     }
     return render(
         request,
-        "tickets/portal_register.html",
+        template,
         {
             "form": form,
             "level": level,
@@ -116,9 +126,93 @@ def register(request):
             "consultancy_products": [p for p in products if p.consultancy_for_functional],
             "max_bytes": settings.TICKETS_ATTACHMENT_MAX_BYTES,
             "extensions": ", ".join(settings.TICKETS_ATTACHMENT_EXTENSIONS),
+            **context,
         },
-        status=400 if request.method == "POST" else 200,
+        status=status,
     )
+
+
+@customer_required
+def register(request):
+    if request.user.role != Role.COORDINATOR:
+        raise PermissionDenied(_("Only your organisation's coordinators may register tickets."))
+    form = TicketRegisterForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            ticket = services.ticket_register(
+                by=request.user, **_register_data(data), attachments=data["attachments"]
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            return redirect("portal:registered", pk=ticket.pk)
+    return _register_page(
+        request, "tickets/portal_register.html", form, 400 if request.method == "POST" else 200
+    )
+
+
+# --- mail drafts (SPEC §1) -------------------------------------------------------------------
+
+
+def _coordinator(request) -> None:
+    if request.user.role != Role.COORDINATOR:
+        raise PermissionDenied(_("Only your organisation's coordinators handle mail drafts."))
+
+
+@customer_required
+def drafts(request):
+    """The organisation's mails waiting to be registered, and the last ones decided."""
+    _coordinator(request)
+    listed = selectors.mail_draft_list(user=request.user)
+    pending = list(listed.filter(status=MailDraftStatus.PENDING)[:100])
+    decided = list(listed.exclude(status=MailDraftStatus.PENDING)[:20])
+    return render(
+        request,
+        "tickets/portal_drafts.html",
+        {"pending": pending, "decided": decided, "mail_drafts_pending": len(pending)},
+    )
+
+
+@customer_required
+def draft(request, pk: int):
+    """One mail draft and the registration form prefilled from it; posting registers it."""
+    _coordinator(request)
+    found = get_for_user_or_404(
+        MailDraft.objects.select_related("sender", "ticket", "decided_by").prefetch_related("files"),
+        request.user,
+        pk=pk,
+    )
+    form = MailDraftRegisterForm(request.POST or None, draft=found)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                ticket = services.mail_draft_register(
+                    draft=found, by=request.user, **_register_data(form.cleaned_data)
+                )
+            except ValidationError as exc:
+                apply_errors(form, exc)
+                status = 409 if getattr(exc, "code", None) == "draft_decided" else 400
+                found.refresh_from_db()
+            else:
+                return redirect("portal:registered", pk=ticket.pk)
+    return _register_page(request, "tickets/portal_draft.html", form, status, draft=found)
+
+
+@customer_required
+def draft_discard(request, pk: int):
+    _coordinator(request)
+    found = get_for_user_or_404(MailDraft.objects.all(), request.user, pk=pk)
+    if request.method == "POST":
+        try:
+            services.mail_draft_discard(draft=found, by=request.user)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("The mail draft was discarded; no ticket was registered."))
+    return redirect("portal:drafts")
 
 
 def _today():
