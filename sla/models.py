@@ -128,18 +128,13 @@ class ClosureDay(models.Model):
 
 
 class ServiceLevel(models.Model):
-    """What a contract promises besides the targets (SPEC §1). Custom levels are rows too."""
+    """A level a contract is on (SPEC §1): its name and business-hours calendar. What it
+    promises besides the targets (coordinators, channels, reports, ...) belongs to each policy
+    version (``ServiceLevelTerms``), like the targets. Custom levels are rows too."""
 
     code = models.SlugField(_("code"), unique=True)
     name = models.CharField(_("name"), max_length=100)
     calendar = models.ForeignKey(Calendar, on_delete=models.PROTECT, related_name="service_levels")
-    reports_per_year = models.PositiveSmallIntegerField(_("service reports per year"), default=0)
-    own_consultant = models.BooleanField(_("dedicated consultant"), default=False)
-    consultant_lead_days = models.PositiveSmallIntegerField(_("consultant booking lead time (days)"))
-    max_coordinators = models.PositiveSmallIntegerField(_("users who may register calls"))
-    channel_portal = models.BooleanField(_("self-service portal"), default=True)
-    channel_mail = models.BooleanField(_("registration by mail"), default=False)
-    channel_phone = models.BooleanField(_("phone contact"), default=False)
     at_risk_percent = models.PositiveSmallIntegerField(
         _("at risk from (% of the target)"),
         default=75,
@@ -169,6 +164,14 @@ class PolicyVersion(models.Model):
     effective_from = models.DateField(_("effective from"), unique=True)
     announced_at = models.DateTimeField(_("announced at"), null=True, blank=True)
     notes = models.TextField(_("notes"), blank=True)
+    availability_percent = models.DecimalField(
+        _("availability target (%)"),
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_("Per calendar year, for the cloud software (001 §5.2: 99%; document 000: 99.8%)."),
+    )
 
     class Meta:
         ordering = ["-effective_from"]
@@ -177,6 +180,35 @@ class PolicyVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.document} ({self.effective_from})"
+
+
+class ServiceLevelTerms(models.Model):
+    """What one level promises besides its targets, as one version of the SLA document says
+    (§1.2.2 "Service Overzicht Standaarden"). The versions differ: document 000 lets 1
+    (Default) / 3 (Extended) users register calls, 001 lets 2 / 4. The terms in force on a
+    date are those of the policy version in force then (``sla.selectors.level_terms``).
+    Seeded for both documents; a new version starts with a copy of the terms it replaces."""
+
+    policy_version = models.ForeignKey(PolicyVersion, on_delete=models.CASCADE, related_name="level_terms")
+    service_level = models.ForeignKey(ServiceLevel, on_delete=models.CASCADE, related_name="terms")
+    reports_per_year = models.PositiveSmallIntegerField(_("service reports per year"), default=0)
+    own_consultant = models.BooleanField(_("dedicated consultant"), default=False)
+    consultant_lead_days = models.PositiveSmallIntegerField(_("consultant booking lead time (days)"))
+    max_coordinators = models.PositiveSmallIntegerField(_("users who may register calls"))
+    channel_portal = models.BooleanField(_("self-service portal"), default=True)
+    channel_mail = models.BooleanField(_("mail"), default=False)
+    channel_phone = models.BooleanField(_("phone contact"), default=False)
+
+    class Meta:
+        ordering = ["policy_version", "service_level"]
+        verbose_name = _("service level terms")
+        verbose_name_plural = _("service level terms")
+        constraints = [
+            models.UniqueConstraint(fields=["policy_version", "service_level"], name="level_terms_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service_level_id} @ {self.policy_version_id}"
 
 
 class ClockKind(models.TextChoices):
@@ -501,26 +533,6 @@ class MaintenanceWindow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_weekday_display()} {self.starts:%H:%M}-{self.ends:%H:%M}"
-
-
-class AvailabilityTarget(models.Model):
-    """The availability promised per calendar year (SPEC §8: 99%; document 000: 99.8%)."""
-
-    effective_from = models.DateField(_("effective from"), unique=True)
-    percent = models.DecimalField(_("availability target (%)"), max_digits=5, decimal_places=2)
-
-    class Meta:
-        ordering = ["-effective_from"]
-        verbose_name = _("availability target")
-        verbose_name_plural = _("availability targets")
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(percent__gt=0, percent__lte=100), name="availability_target_percent"
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.percent}% from {self.effective_from}"
 
 
 class OutageQuerySet(TenantQuerySet):

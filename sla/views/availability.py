@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from accounts.permissions import customer_required, manager_required
 from sla.availability import availability_overview
 from sla.forms import AvailabilityTargetForm, MaintenanceWindowFormSet, OutageForm, YearForm
-from sla.models import AvailabilityTarget, MaintenanceWindow, Outage
+from sla.models import MaintenanceWindow, Outage, PolicyVersion
 
 
 def _year(request) -> tuple[YearForm, int]:
@@ -53,7 +53,7 @@ def availability(request):
         "year_form": year_form, "year": year, "rows": availability_overview(year=year),
         "outages": Outage.objects.prefetch_related("products", "organisations")[:50],
         "outage_form": outage_form, "windows": windows, "target_form": target_form,
-        "targets": AvailabilityTarget.objects.all()}, status=status)
+        "targets": PolicyVersion.objects.all()}, status=status)
 
 
 @customer_required
