@@ -132,7 +132,8 @@ def policy_version_in_force(*, on: date) -> PolicyVersion | None:
 def level_terms(*, service_level: ServiceLevel | int, on: date) -> ServiceLevelTerms | None:
     """What a level promises on a date besides its targets (coordinators, channels, reports,
     consultant lead time): the terms of the policy version in force then (§1.2.2; document 000
-    allows 1 / 3 coordinators, 001 allows 2 / 4). None if no version (or no terms) covers it."""
+    allows 1 / 3 coordinators, 001 allows 2 / 4). A level the version in force has no terms for
+    keeps those of the latest version before it that has; None if none has. One query."""
     level_id = service_level if isinstance(service_level, int) else service_level.pk
     return (
         ServiceLevelTerms.objects.select_related("policy_version")
