@@ -36,6 +36,8 @@ def login_with_second_factor(client, user) -> None:
 SEEDS = [
     ("sla.migrations.0003_seed_sla", "sla.ServiceLevel"),
     ("sla.migrations.0005_seed_managers", "sla.PublishedFigure"),
+    ("sla.migrations.0011_seed_level_terms", "sla.ServiceLevelTerms"),
+    ("sla.migrations.0015_measure_stopped_clocks", None),  # idempotent: "3 months" as months
     ("tickets.migrations.0003_seed_process", "tickets.RaciRule"),
 ]
 
@@ -51,7 +53,7 @@ def _seeded_after_flush(request):
     from django.apps import apps
 
     for module, sentinel in SEEDS:
-        if not apps.get_model(sentinel).objects.exists():
+        if sentinel is None or not apps.get_model(sentinel).objects.exists():
             importlib.import_module(module).seed(apps, None)
 
 

@@ -16,6 +16,7 @@ What it loads, with ``INSERT ... SELECT generate_series`` (one statement per tab
   target (about one in six over it). The 4% still open have a running or paused response
   clock (a third breached, a quarter at risk) and a running, paused or best-effort
   resolution clock; paused clocks get the pause event the "waiting longest" list reads.
+  Stopped clocks get random working days (0-11, mostly few) and months for the figures.
 
 Then it renders ``/manager/`` (the whole page: the "now" counts by five dimensions, the next
 deadlines, the longest waiting, 26 weeks of trend and the published figures over the default
@@ -136,6 +137,9 @@ def load(tickets: int) -> dict:
                 "at_risk_at": f"{due} - make_interval(secs => 0.25 * COALESCE({target}, 0))",
                 "stopped_at": "CASE WHEN t.status = 'closed' THEN t.registered_at "
                               "+ random() * LEAST(interval '10 days', %(t0)s - t.registered_at) END",
+                # the published figures' measure (working days, months), spread like the above
+                "working_days": "CASE WHEN t.status = 'closed' THEN (random() * random() * 12)::int END",
+                "months": "CASE WHEN t.status = 'closed' THEN 1 + 3 * (random() > 0.97)::int END",
             })
         insert_series(cursor, ClockEvent, params, source="sla_clock AS c WHERE c.state = 'paused'",
                       fixed={"action": "pause", "reason": "Question to the customer"}, computed={

@@ -24,6 +24,7 @@ from sla.models import (
     PolicyVersion,
     PriorityRule,
     ServiceLevel,
+    ServiceLevelTerms,
     Target,
 )
 from sla.services import calendar_changed
@@ -121,7 +122,7 @@ class HolidayAdmin(admin.ModelAdmin):
 
 @admin.register(ServiceLevel)
 class ServiceLevelAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "calendar", "at_risk_percent", "max_coordinators", "own_consultant"]
+    list_display = ["code", "name", "calendar", "at_risk_percent"]
     prepopulated_fields = {"code": ["name"]}
 
 
@@ -131,12 +132,22 @@ class TargetInline(admin.TabularInline):
     fields = ["service_level", "ticket_kind", "clock", "priority", "amount", "unit"]
 
 
+class ServiceLevelTermsInline(admin.TabularInline):
+    """Coordinators, channels, reports and lead time per level, as this version says them."""
+
+    model = ServiceLevelTerms
+    extra = 0
+    fields = ["service_level", "max_coordinators", "consultant_lead_days", "reports_per_year",
+              "own_consultant", "channel_portal", "channel_mail", "channel_phone"]
+
+
 @admin.register(PolicyVersion)
 class PolicyVersionAdmin(admin.ModelAdmin):
-    list_display = ["document", "name", "effective_from", "announced_at"]
-    fieldsets = [(None, {"fields": ["document", "name", "effective_from", "announced_at", "notes"],
+    list_display = ["document", "name", "effective_from", "announced_at", "availability_percent"]
+    fieldsets = [(None, {"fields": ["document", "name", "effective_from", "announced_at", "notes",
+                                    "availability_percent"],
                          "description": FUTURE_TICKETS_ONLY})]
-    inlines = [TargetInline]
+    inlines = [ServiceLevelTermsInline, TargetInline]
 
 
 @admin.register(Target)

@@ -17,6 +17,7 @@ from sla.models import (
     Announcement,
     PolicyObjection,
     PolicyVersion,
+    ServiceLevelTerms,
     Target,
 )
 from sla.selectors import policy_version_in_force
@@ -111,7 +112,8 @@ def _announcement_mail(announcement: Announcement, user: User) -> Notification:
 def policy_version_announce(*, by: User, document: str, name: str, effective_from: date, notes: str = "",
                             at: datetime | None = None) -> PolicyVersion:
     """Announce a new SLA version. It takes effect at least one month after the announcement;
-    it starts with the targets of the version it replaces (edited afterwards); every customer
+    it starts with the targets, level terms and availability target of the version it replaces
+    (edited afterwards); every customer
     organisation's coordinators are told, whatever topics they chose."""
     at = at or timezone.now()
     earliest = add_months(timezone.localdate(at), NOTICE_MONTHS)
@@ -122,10 +124,16 @@ def policy_version_announce(*, by: User, document: str, name: str, effective_fro
     if PolicyVersion.objects.filter(effective_from=effective_from).exists():
         raise ValidationError({"effective_from": _("Another SLA version already takes effect on that date.")})
     previous = policy_version_in_force(on=effective_from)
+    availability = previous.availability_percent if previous else None
     version = PolicyVersion.objects.create(document=document.strip(), name=name.strip(),
                                            effective_from=effective_from, announced_at=at,
-                                           notes=notes.strip())
+                                           notes=notes.strip(), availability_percent=availability)
     if previous is not None:
+        copied = [field.attname for field in ServiceLevelTerms._meta.concrete_fields
+                  if field.name not in ("id", "policy_version")]
+        ServiceLevelTerms.objects.bulk_create(
+            ServiceLevelTerms(policy_version=version, **{name: getattr(terms, name) for name in copied})
+            for terms in previous.level_terms.all())
         Target.objects.bulk_create(
             Target(policy_version=version, service_level_id=t.service_level_id, ticket_kind=t.ticket_kind,
                    priority=t.priority, clock=t.clock, amount=t.amount, unit=t.unit)

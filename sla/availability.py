@@ -26,8 +26,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import NotificationTopic
-from sla.models import Announcement, AvailabilityTarget, HostedProduct, MaintenanceWindow, Outage
+from sla.models import Announcement, HostedProduct, MaintenanceWindow, Outage
 from sla.rollup import day_start
+from sla.selectors import policy_version_in_force
 
 UTC = ZoneInfo("UTC")
 Interval = tuple[datetime, datetime]
@@ -160,10 +161,10 @@ def maintenance_windows() -> list[WeeklyWindow]:
 
 
 def availability_target_for(*, year: int) -> Decimal | None:
-    """The target in force at the end of the year (SPEC §8 measures per calendar year)."""
-    row = (AvailabilityTarget.objects.filter(effective_from__lte=date(year, 12, 31))
-           .order_by("-effective_from").first())
-    return row.percent if row else None
+    """The target of the policy version in force at the end of the year (001 §5.2 promises a
+    share "per kalenderjaar"; document 000 99.8%, 001 99%)."""
+    version = policy_version_in_force(on=date(year, 12, 31))
+    return version.availability_percent if version else None
 
 
 def _period_bounds(year: int, quarter: int | None) -> tuple[datetime, datetime]:

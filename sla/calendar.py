@@ -31,6 +31,20 @@ Conventions (SPEC §2, "Business-time conventions")
 * "N business days" is ``N * day_seconds``: a business day is a normal working day's
   opening hours, not "the same time N working days later".
 * Inputs must be timezone-aware; results are in the calendar's timezone.
+* Closed dates may be given for some years only (``closed_years``) with a function that
+  answers the others (``closed_dates_of_year``): the calendar asks it once per year, when a
+  question first touches that year, so a ticket from 2019 or a deadline in 2045 skips its
+  holidays like any other (the function is the caller's; it must not query anything).
+
+Working days (the published figures of SPEC §2)
+-----------------------------------------------
+A *working day* is a date with opening hours that is not closed. "Next working day" is the
+close of the first working day after the working day on which a clock started (a clock
+started while closed starts on the day of the next opening); "within N working days" the
+close of the Nth; "within N months" the same local time N calendar months later.
+:meth:`BusinessCalendar.working_days_used` and :meth:`BusinessCalendar.months_used` measure a
+stopped clock in those terms from its start and its counted business seconds, so pauses do
+not count: the clock is measured as if it had run without them.
 """
 
 from __future__ import annotations
@@ -38,7 +52,7 @@ from __future__ import annotations
 import math
 import re
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from fractions import Fraction
@@ -203,6 +217,8 @@ class BusinessCalendar:
         weekly_hours: Mapping[int, Sequence[tuple[time, time] | OpeningRange]],
         closed_dates: Iterable[date] = (),
         horizon_start: date | None = None,
+        closed_years: Iterable[int] | None = None,
+        closed_dates_of_year: Callable[[int], Iterable[date]] | None = None,
     ) -> None:
         self._tz: ZoneInfo = tz if isinstance(tz, ZoneInfo) else ZoneInfo(tz)
         weekly: dict[int, tuple[OpeningRange, ...]] = {}
@@ -227,6 +243,11 @@ class BusinessCalendar:
             closed.add(d)
         self._closed = frozenset(closed)
         self._closed_sorted = sorted(closed)
+        # Years whose closed dates are all known; None: every year (no closed_dates_of_year).
+        self._closed_of_year = closed_dates_of_year
+        self._known_years: frozenset[int] | None = (
+            None if closed_dates_of_year is None else frozenset(closed_years or ())
+        )
         self._state: _State = _EMPTY_STATE
         self._fast: _Fast = _EMPTY_FAST
         if horizon_start is not None:
@@ -245,7 +266,73 @@ class BusinessCalendar:
 
     @property
     def closed_dates(self) -> frozenset[date]:
+        """The closed dates known so far (see :meth:`closed_dates_between` for a span)."""
         return self._closed
+
+    def closed_dates_between(self, first: date, last: date) -> list[date]:
+        """The closed dates in ``[first, last]`` that would otherwise be working days, sorted."""
+        self._know_years(first.year, last.year)
+        cs = self._closed_sorted
+        return [
+            d for d in cs[bisect_left(cs, first) : bisect_right(cs, last)] if self._weekly_times[d.weekday()]
+        ]
+
+    def is_working_day(self, day: date) -> bool:
+        """Whether ``day`` has opening hours and is not closed."""
+        if not self._weekly_times[day.weekday()]:
+            return False
+        self._know_years(day.year, day.year)
+        return day not in self._closed
+
+    def working_days_between(self, first: date, last: date) -> int:
+        """The working days ``d`` with ``first < d <= last`` (0 if ``last <= first``)."""
+        if last <= first:
+            return 0
+        self._know_years(first.year, last.year)
+        weekly = self._weekly_times
+        open_weekdays = sum(1 for ranges in weekly if ranges)
+        span = (last - first).days
+        weeks, rest = divmod(span, 7)
+        count = weeks * open_weekdays
+        d = first + timedelta(days=weeks * 7)
+        for _ in range(rest):
+            d += timedelta(days=1)
+            if weekly[d.weekday()]:
+                count += 1
+        cs = self._closed_sorted
+        count -= sum(1 for d in cs[bisect_right(cs, first) : bisect_right(cs, last)] if weekly[d.weekday()])
+        return count
+
+    def working_day_after(self, day: date, n: int) -> date:
+        """The ``n``-th working day after ``day`` (``n >= 1``)."""
+        if n < 1:
+            raise ValueError(f"n must be 1 or more, got {n!r}")
+        d = day
+        while n:
+            d += timedelta(days=1)
+            if self.is_working_day(d):
+                n -= 1
+        return d
+
+    def working_days_used(self, start: datetime, business_seconds: int | float) -> int:
+        """How many working days a clock that started at ``start`` and counted
+        ``business_seconds`` took, as the published figures count them: 0 when it stopped on
+        the working day it started, 1 by the close of the next working day, N by the close of
+        the Nth. A start while closed belongs to the day of the next opening."""
+        first = self.next_opening(start).date()
+        end = self.add(start, business_seconds)  # an end at closing time stays on that day
+        return self.working_days_between(first, end.date())
+
+    def months_used(self, start: datetime, business_seconds: int | float) -> int:
+        """The fewest calendar months ``m`` such that the business time from ``start`` to the
+        same local time ``m`` months later holds ``business_seconds``: "100% within 3 months"
+        is ``months_used(...) <= 3``. The day is clamped to the month's end (31 Jan + 1 month
+        is the end of February)."""
+        local = start.astimezone(self._tz)
+        months = 0
+        while self.elapsed(start, _add_months(local, months)) < business_seconds:
+            months += 1
+        return months
 
     @property
     def day_seconds(self) -> int:
@@ -506,8 +593,29 @@ class BusinessCalendar:
             hi_date,
         )
 
+    def _know_years(self, first: int, last: int) -> None:
+        """Ask ``closed_dates_of_year`` for the years in ``[first, last]`` not yet known. The
+        closed set is replaced in one assignment, like the horizon."""
+        known = self._known_years
+        if known is None or self._closed_of_year is None:
+            return
+        missing = [year for year in range(first, last + 1) if year not in known]
+        if not missing:
+            return
+        closed = set(self._closed)
+        for year in missing:
+            for d in self._closed_of_year(year):
+                if isinstance(d, datetime) or not isinstance(d, date):
+                    raise TypeError(f"closed dates must be datetime.date, got {d!r}")
+                closed.add(d)
+        self._closed_sorted = sorted(closed)
+        self._closed = frozenset(closed)
+        self._known_years = known | frozenset(missing)
+
     def _intervals_for(self, lo_date: date, hi_date: date) -> list[tuple[float, float]]:
         """Opening intervals (UTC epoch seconds) of the local dates ``[lo_date, hi_date)``."""
+        if lo_date < hi_date:
+            self._know_years(lo_date.year, (hi_date - timedelta(days=1)).year)
         tz, weekly, closed = self._tz, self._weekly_times, self._closed
         out: list[tuple[float, float]] = []
         d = lo_date
@@ -571,6 +679,14 @@ def _merge_ranges(ranges: Iterable[OpeningRange]) -> tuple[OpeningRange, ...]:
 
 def _seconds_of_day(t: time) -> int:
     return t.hour * 3600 + t.minute * 60 + t.second
+
+
+def _add_months(local: datetime, months: int) -> datetime:
+    """The same wall-clock time ``months`` calendar months later, in ``local``'s timezone."""
+    index = local.month - 1 + months
+    year, month = local.year + index // 12, index % 12 + 1
+    last_day = 31 if month == 12 else (date(year, month + 1, 1) - timedelta(days=1)).day
+    return local.replace(year=year, month=month, day=min(local.day, last_day))
 
 
 def _clamp(d: date) -> date:

@@ -11,8 +11,10 @@ deadline and waiting lists, and the page costs the same handful of queries at an
   per level and per priority. Best-effort clocks have no target: they are left out of the
   trend (they can never breach) but measured against the published figures.
 * Published figures (SPEC §2, rows of ``PublishedFigure``): the share of clocks that stopped
-  in the period whose business time counted (pauses excluded, on each ticket's own calendar)
-  stayed within the figure.
+  in the period that stayed within the figure, on each ticket's own calendar, pauses
+  excluded: hours in business time, working days by the close of the Nth working day after
+  the one the clock started on, months by the same time N calendar months later (the clock's
+  ``working_days`` and ``months``, stored when it stopped).
 """
 
 from collections import defaultdict
@@ -32,7 +34,6 @@ from sla.models import (
     ClockState,
     ClockTransition,
     ComplianceDay,
-    OpeningHours,
     PublishedFigure,
     TransitionKind,
 )
@@ -344,20 +345,6 @@ def compliance_trend(*, today: date, level_id: int | None = None, organisation_i
 # --- the published figures ----------------------------------------------------------------
 
 
-def calendar_day_seconds() -> dict[int, int]:
-    """Each calendar's business day in seconds (its longest weekday), as ``BusinessCalendar``
-    counts it, read from the opening hours in one query."""
-    per_day: dict[tuple[int, int], int] = defaultdict(int)
-    for calendar_id, weekday, opens, closes in OpeningHours.objects.values_list(
-            "calendar_id", "weekday", "opens", "closes"):
-        per_day[(calendar_id, weekday)] += ((closes.hour * 3600 + closes.minute * 60 + closes.second)
-                                            - (opens.hour * 3600 + opens.minute * 60 + opens.second))
-    result: dict[int, int] = {}
-    for (calendar_id, _weekday), seconds in per_day.items():
-        result[calendar_id] = max(result.get(calendar_id, 0), seconds)
-    return result
-
-
 @dataclass
 class FigureResult:
     figure: PublishedFigure
@@ -380,15 +367,12 @@ def priority_band_q(*, high: bool) -> Q:
     return Q(ticket__priority=Priority.HIGH) if high else ~Q(ticket__priority=Priority.HIGH)
 
 
-def _figure_q(figure: PublishedFigure, day_seconds: dict[int, int]) -> Q:
-    within = Q(pk__isnull=True)  # no calendar: nothing is within
-    for calendar_id, seconds in day_seconds.items():
-        within |= Q(calendar_id=calendar_id, consumed_seconds__lte=figure.seconds(day_seconds=seconds))
-    return within
+def _figure_q(figure: PublishedFigure) -> Q:
+    return figure.within_q()
 
 
-def _figures_raw(*, start: datetime, end: datetime, level_id, organisation_id, figures,
-                 day_seconds) -> tuple[dict[int, int], dict[tuple[str, bool], int]]:
+def _figures_raw(*, start: datetime, end: datetime, level_id, organisation_id,
+                 figures) -> tuple[dict[int, int], dict[tuple[str, bool], int]]:
     """Within counts per figure and totals per (clock, High?) over clocks stopped in [start, end)."""
     if end <= start or not figures:
         return defaultdict(int), defaultdict(int)
@@ -402,7 +386,7 @@ def _figures_raw(*, start: datetime, end: datetime, level_id, organisation_id, f
                                                         & Q(kind=kind))
     for figure in figures:
         aggregates[f"f_{figure.pk}"] = Count("pk", filter=priority_band_q(high=figure.high_priority)
-                                             & Q(kind=figure.clock) & _figure_q(figure, day_seconds))
+                                             & Q(kind=figure.clock) & _figure_q(figure))
     counts = clocks.aggregate(**aggregates)
     within = defaultdict(int, {figure.pk: counts[f"f_{figure.pk}"] for figure in figures})
     totals = defaultdict(int, {(kind.value, high): counts[f"t_{kind}_{int(high)}"]
@@ -416,9 +400,7 @@ def published_figures_measure(*, start: datetime, end: datetime, level_id: int |
     [start, end). Whole days in the roll-up come from it, the rest from the clocks; an
     organisation's own figures, and a figure edited since the roll-up, from the clocks."""
     figures = list(PublishedFigure.objects.all())
-    day_seconds = calendar_day_seconds()
-    scope = {"level_id": level_id, "organisation_id": organisation_id, "figures": figures,
-             "day_seconds": day_seconds}
+    scope = {"level_id": level_id, "organisation_id": organisation_id, "figures": figures}
     until = rolled_until() if organisation_id is None else None
     first_day = timezone.localdate(start, AMSTERDAM)
     if day_start(first_day) < start:
@@ -433,7 +415,7 @@ def published_figures_measure(*, start: datetime, end: datetime, level_id: int |
         if level_id:
             days = days.filter(service_level_id=level_id)
         rows = list(days.only("clock", "priority", "calendar_id", "total", "within"))
-        within = sum_within(rows, figures, day_seconds)
+        within = sum_within(rows, figures)
         if any(value is None for value in within.values()):
             within, totals = _figures_raw(start=start, end=end, **scope)
         else:
@@ -455,4 +437,4 @@ def clocks_missing_figure(*, figure: PublishedFigure, start: datetime, end: date
     band = priority_band_q(high=figure.high_priority)
     return (Clock.objects.filter(state=ClockState.STOPPED, stopped_at__gte=start, stopped_at__lt=end,
                                  kind=figure.clock).filter(band)
-            .exclude(_figure_q(figure, calendar_day_seconds())))
+            .exclude(_figure_q(figure)))

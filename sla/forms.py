@@ -10,10 +10,10 @@ from accounts.models import NotificationTopic, Organisation
 from sla.models import (
     ANNOUNCEMENT_TOPICS,
     Announcement,
-    AvailabilityTarget,
     HostedProduct,
     MaintenanceWindow,
     Outage,
+    PolicyVersion,
     PublishedFigure,
     ServiceLevel,
 )
@@ -99,11 +99,18 @@ PublishedFigureFormSet = modelformset_factory(
     fields=["clock", "high_priority", "within_amount", "within_unit", "share_percent", "label", "position"])
 
 
-class AvailabilityTargetForm(forms.ModelForm):
-    class Meta:
-        model = AvailabilityTarget
-        fields = ["effective_from", "percent"]
-        widgets = {"effective_from": DateInput()}
+class AvailabilityTargetForm(forms.Form):
+    """The availability target belongs to a policy version (§5.2; document 000: 99.8%)."""
+
+    policy_version = forms.ModelChoiceField(label=_("SLA version"), queryset=PolicyVersion.objects.all())
+    percent = forms.DecimalField(label=_("Availability target (%)"), max_digits=5, decimal_places=2,
+                                 min_value=0.01, max_value=100)
+
+    def save(self) -> PolicyVersion:
+        version = self.cleaned_data["policy_version"]
+        version.availability_percent = self.cleaned_data["percent"]
+        version.save(update_fields=["availability_percent"])
+        return version
 
 
 class AnnouncementForm(forms.Form):

@@ -129,18 +129,13 @@ class ClosureDay(models.Model):
 
 
 class ServiceLevel(models.Model):
-    """What a contract promises besides the targets (SPEC §1). Custom levels are rows too."""
+    """A level a contract is on (SPEC §1): its name and business-hours calendar. What it
+    promises besides the targets (coordinators, channels, reports, ...) belongs to each policy
+    version (``ServiceLevelTerms``), like the targets. Custom levels are rows too."""
 
     code = models.SlugField(_("code"), unique=True)
     name = models.CharField(_("name"), max_length=100)
     calendar = models.ForeignKey(Calendar, on_delete=models.PROTECT, related_name="service_levels")
-    reports_per_year = models.PositiveSmallIntegerField(_("service reports per year"), default=0)
-    own_consultant = models.BooleanField(_("dedicated consultant"), default=False)
-    consultant_lead_days = models.PositiveSmallIntegerField(_("consultant booking lead time (days)"))
-    max_coordinators = models.PositiveSmallIntegerField(_("users who may register calls"))
-    channel_portal = models.BooleanField(_("self-service portal"), default=True)
-    channel_mail = models.BooleanField(_("registration by mail"), default=False)
-    channel_phone = models.BooleanField(_("phone contact"), default=False)
     at_risk_percent = models.PositiveSmallIntegerField(
         _("at risk from (% of the target)"),
         default=75,
@@ -170,6 +165,14 @@ class PolicyVersion(models.Model):
     effective_from = models.DateField(_("effective from"), unique=True)
     announced_at = models.DateTimeField(_("announced at"), null=True, blank=True)
     notes = models.TextField(_("notes"), blank=True)
+    availability_percent = models.DecimalField(
+        _("availability target (%)"),
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_("Per calendar year, for the cloud software (001 §5.2: 99%; document 000: 99.8%)."),
+    )
 
     class Meta:
         ordering = ["-effective_from"]
@@ -178,6 +181,35 @@ class PolicyVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.document} ({self.effective_from})"
+
+
+class ServiceLevelTerms(models.Model):
+    """What one level promises besides its targets, as one version of the SLA document says
+    (§1.2.2 "Service Overzicht Standaarden"). The versions differ: document 000 lets 1
+    (Default) / 3 (Extended) users register calls, 001 lets 2 / 4. The terms in force on a
+    date are those of the policy version in force then (``sla.selectors.level_terms``).
+    Seeded for both documents; a new version starts with a copy of the terms it replaces."""
+
+    policy_version = models.ForeignKey(PolicyVersion, on_delete=models.CASCADE, related_name="level_terms")
+    service_level = models.ForeignKey(ServiceLevel, on_delete=models.CASCADE, related_name="terms")
+    reports_per_year = models.PositiveSmallIntegerField(_("service reports per year"), default=0)
+    own_consultant = models.BooleanField(_("dedicated consultant"), default=False)
+    consultant_lead_days = models.PositiveSmallIntegerField(_("consultant booking lead time (days)"))
+    max_coordinators = models.PositiveSmallIntegerField(_("users who may register calls"))
+    channel_portal = models.BooleanField(_("self-service portal"), default=True)
+    channel_mail = models.BooleanField(_("mail"), default=False)
+    channel_phone = models.BooleanField(_("phone contact"), default=False)
+
+    class Meta:
+        ordering = ["policy_version", "service_level"]
+        verbose_name = _("service level terms")
+        verbose_name_plural = _("service level terms")
+        constraints = [
+            models.UniqueConstraint(fields=["policy_version", "service_level"], name="level_terms_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service_level_id} @ {self.policy_version_id}"
 
 
 class ClockKind(models.TextChoices):
@@ -306,6 +338,12 @@ class Clock(models.Model):
     due_at = models.DateTimeField(null=True, blank=True)
     at_risk_at = models.DateTimeField(null=True, blank=True)
     stopped_at = models.DateTimeField(null=True, blank=True)
+    # The published figures' measure of a stopped clock (SPEC §2, ``BusinessCalendar.
+    # working_days_used`` / ``months_used``): the working days it took (0: the day it started,
+    # 1: by the close of the next working day) and the calendar months, pauses excluded. Set
+    # when it stops, so the dashboard counts "within N working days" in SQL.
+    working_days = models.PositiveIntegerField(null=True, blank=True)
+    months = models.PositiveSmallIntegerField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("SLA clock")
@@ -423,13 +461,16 @@ class Heartbeat(models.Model):
 class FigureUnit(models.TextChoices):
     HOURS = "hours", _("business hours")
     DAYS = "days", _("working days")
+    MONTHS = "months", _("calendar months")
 
 
 class PublishedFigure(models.Model):
-    """A performance figure the SLA publishes as "what we achieve today" (SPEC §2): e.g. 95%
+    """A performance figure the SLA publishes as "what we achieve today" (§1.2.3): e.g. 95%
     of resolutions below High within 5 working days. The dashboard measures each against the
-    clocks that stopped in a period, in business time on each ticket's own calendar, so a
-    working day is 6 h on Default and 9 h on Extended. Seeded; editable by a manager."""
+    clocks that stopped in a period, on each ticket's own calendar, pauses excluded: hours are
+    business hours; "within N working days" is by the close of the Nth working day after the
+    one the clock started on ("next working day" is N = 1); "within N months" by the same time
+    N calendar months later (``Clock.working_days`` and ``Clock.months``). Seeded; editable."""
 
     clock = models.CharField(_("clock"), max_length=10, choices=ClockKind.choices)
     high_priority = models.BooleanField(
@@ -458,9 +499,18 @@ class PublishedFigure(models.Model):
             f"within {self.within_amount.normalize():f} {self.within_unit}"
         )
 
-    def seconds(self, *, day_seconds: int) -> int:
-        per_unit = 3600 if self.within_unit == FigureUnit.HOURS else day_seconds
-        return int(self.within_amount * per_unit)
+    def within_q(self) -> Q:
+        """The stopped clocks that stayed within this figure (on their own calendars)."""
+        if self.within_unit == FigureUnit.HOURS:
+            return Q(consumed_seconds__lte=int(self.within_amount * 3600))
+        if self.within_unit == FigureUnit.MONTHS:
+            return Q(months__lte=self.within_amount)
+        return Q(working_days__lte=self.within_amount)
+
+    @property
+    def key(self) -> str:
+        """What the roll-up files this figure's count under: an edited figure misses its key."""
+        return f"{self.pk}:{self.within_unit}:{self.within_amount.normalize():f}"
 
 
 class HostedProduct(models.Model):
@@ -502,26 +552,6 @@ class MaintenanceWindow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_weekday_display()} {self.starts:%H:%M}-{self.ends:%H:%M}"
-
-
-class AvailabilityTarget(models.Model):
-    """The availability promised per calendar year (SPEC §8: 99%; document 000: 99.8%)."""
-
-    effective_from = models.DateField(_("effective from"), unique=True)
-    percent = models.DecimalField(_("availability target (%)"), max_digits=5, decimal_places=2)
-
-    class Meta:
-        ordering = ["-effective_from"]
-        verbose_name = _("availability target")
-        verbose_name_plural = _("availability targets")
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(percent__gt=0, percent__lte=100), name="availability_target_percent"
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.percent}% from {self.effective_from}"
 
 
 class OutageQuerySet(TenantQuerySet):

@@ -32,11 +32,18 @@ from sla.models import (
     ClockTransition,
     Contract,
     ReportStatus,
+    ServiceLevelTerms,
     ServiceReport,
     TransitionKind,
 )
 from sla.rollup import day_start
-from sla.selectors import ClockExplanation, business_calendar, clock_events_ordered, clock_explain
+from sla.selectors import (
+    ClockExplanation,
+    business_calendar,
+    clock_events_ordered,
+    clock_explain,
+    level_terms,
+)
 from tickets.choices import Priority, TicketKind
 
 # --- periods ---------------------------------------------------------------------------------
@@ -337,16 +344,22 @@ def service_reports_due(*, today: date | None = None) -> list[ServiceReport]:
     """The beat job: on a working day, request the report of the period that just ended for
     every organisation whose level promises reports and that has none for it yet."""
     today = today or timezone.localdate()
-    contracts = (Contract.objects.filter(valid_from__lte=today, service_level__reports_per_year__gt=0)
+    contracts = (Contract.objects.filter(valid_from__lte=today)
                  .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today))
                  .select_related("service_level__calendar", "organisation"))
     requested = []
+    terms_of: dict[int, ServiceLevelTerms | None] = {}
     for contract in contracts:
         level = contract.service_level
+        if level.pk not in terms_of:  # the version in force today says how many a year
+            terms_of[level.pk] = level_terms(service_level=level, on=today)
+        terms = terms_of[level.pk]
+        if terms is None or not terms.reports_per_year:
+            continue
         calendar = business_calendar(level.calendar)
-        if not calendar.weekly_hours.get(today.weekday()) or today in calendar.closed_dates:
+        if not calendar.is_working_day(today):
             continue  # "the first working days after the quarter"
-        start, end = previous_period(today, reports_per_year=level.reports_per_year)
+        start, end = previous_period(today, reports_per_year=terms.reports_per_year)
         if ServiceReport.objects.filter(organisation=contract.organisation, period_start=start,
                                         period_end=end).exists():
             continue

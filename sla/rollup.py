@@ -48,15 +48,12 @@ def day_start(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=AMSTERDAM)
 
 
-def figure_key(figure: PublishedFigure, day_seconds: int) -> str:
-    return f"{figure.pk}:{figure.seconds(day_seconds=day_seconds)}"
+def figure_key(figure: PublishedFigure) -> str:
+    return figure.key
 
 
 def _count_days(days: set[date] | None, *, until: date) -> int:
     """Recount ``days`` (None: every day before ``until``) from the clocks: delete and insert."""
-    from sla.dashboard import calendar_day_seconds
-
-    day_seconds = calendar_day_seconds()
     figures = list(PublishedFigure.objects.all())
     clocks = Clock.objects.filter(state=ClockState.STOPPED, stopped_at__lt=day_start(until))
     existing = ComplianceDay.objects.filter(day__lt=until)
@@ -69,9 +66,7 @@ def _count_days(days: set[date] | None, *, until: date) -> int:
     aggregates = {"total": Count("pk"), "with_target": Count("pk", filter=Q(target_seconds__isnull=False)),
                   "met": Count("pk", filter=Q(consumed_seconds__lte=F("target_seconds")))}
     for figure in figures:
-        for calendar_id, seconds in day_seconds.items():
-            aggregates[f"w_{figure.pk}_{calendar_id}"] = Count("pk", filter=Q(
-                calendar_id=calendar_id, consumed_seconds__lte=figure.seconds(day_seconds=seconds)))
+        aggregates[f"w_{figure.pk}"] = Count("pk", filter=figure.within_q())
     rows = (clocks.annotate(day=TruncDate("stopped_at", tzinfo=AMSTERDAM))
             .values("day", "kind", "ticket__service_level_id", "ticket__priority", "calendar_id")
             .annotate(**aggregates).order_by())
@@ -80,8 +75,7 @@ def _count_days(days: set[date] | None, *, until: date) -> int:
         if days is not None and row["day"] not in days:
             continue
         calendar_id = row["calendar_id"]
-        within = {figure_key(figure, day_seconds[calendar_id]): row[f"w_{figure.pk}_{calendar_id}"]
-                  for figure in figures if calendar_id in day_seconds}
+        within = {figure_key(figure): row[f"w_{figure.pk}"] for figure in figures}
         created.append(ComplianceDay(day=row["day"], clock=row["kind"],
                                      service_level_id=row["ticket__service_level_id"],
                                      priority=row["ticket__priority"], calendar_id=calendar_id,
@@ -151,7 +145,7 @@ def rolled_until() -> date | None:
     return ComplianceRollupState.objects.filter(pk=1).values_list("rolled_until", flat=True).first()
 
 
-def sum_within(rows, figures, day_seconds) -> dict[int, int | None]:
+def sum_within(rows, figures) -> dict[int, int | None]:
     """Per figure, the clocks within it over roll-up rows of its kind and band; None when a
     row lacks the figure's key (edited since the rows were counted)."""
     from tickets.choices import Priority
@@ -163,6 +157,6 @@ def sum_within(rows, figures, day_seconds) -> dict[int, int | None]:
                 continue
             if result[figure.pk] is None:
                 continue
-            key = figure_key(figure, day_seconds.get(row.calendar_id, 0))
+            key = figure_key(figure)
             result[figure.pk] = None if key not in row.within else result[figure.pk] + row.within[key]
     return result

@@ -12,6 +12,8 @@ CALENDARS = {
     "Extended": [(weekday, time(8), time(17)) for weekday in range(5)],
 }
 
+# The levels with the terms of document 001 (migration 0003 created the levels with them; 0009
+# moved them to each policy version: ``POLICY_VERSIONS[...]["level_terms"]`` overrides them).
 SERVICE_LEVELS = [
     {
         "code": "default",
@@ -77,6 +79,28 @@ POLICY_VERSIONS = [
         "effective_from": date(2000, 1, 1),
         "name": "Praktische Ondersteuningsrichtlijnen & DNO (SLA) - earlier version",
         "notes": "Undated; in force before document 001.",
+        # §1.2.2 of document 000: "Aantal gebruikers om calls te registreren" 1 / 3; §5.1.1: 99.8%.
+        "availability_percent": "99.80",
+        "level_terms": {
+            "default": {
+                "max_coordinators": 1,
+                "consultant_lead_days": 21,
+                "reports_per_year": 0,
+                "own_consultant": False,
+                "channel_portal": True,
+                "channel_mail": False,
+                "channel_phone": False,
+            },
+            "extended": {
+                "max_coordinators": 3,
+                "consultant_lead_days": 7,
+                "reports_per_year": 4,
+                "own_consultant": True,
+                "channel_portal": True,
+                "channel_mail": True,
+                "channel_phone": True,
+            },
+        },
         "targets": _policy(
             incident_response={"default": _h(8, 16, 40), "extended": _h(4, 4, 8)},
             incident_resolution={"default": _BE, "extended": _h(40, 60, 80)},
@@ -88,6 +112,8 @@ POLICY_VERSIONS = [
         "effective_from": date(2023, 3, 1),
         "name": "Praktische Ondersteuningsrichtlijnen & DNO (SLA)",
         "notes": "Valid from 2023-03-01.",
+        # §1.2.2: "Max 2" / "Max 4" (the levels' own values, SERVICE_LEVELS); §5.2: 99%.
+        "availability_percent": "99.00",
         "targets": _policy(
             incident_response={"default": _h(4, 8, 16), "extended": _h(2, 4, 8)},
             incident_resolution={"default": _BE, "extended": _d(20, 40, 60)},
@@ -99,7 +125,9 @@ POLICY_VERSIONS = [
 # SPEC §4: PRIORITY_MATRIX[urgency][impact]
 PRIORITY_MATRIX = {1: {1: 1, 2: 1, 3: 2}, 2: {1: 1, 2: 2, 3: 3}, 3: {1: 2, 2: 3, 3: 3}}
 
-# Holidays are seeded for these years; `manage.py sla_holidays --years` adds more.
+# Holidays are seeded for these years (migration 0011 adds every year from the first policy
+# version on); any other year is generated when a question touches it (sla.selectors), and
+# `manage.py sla_holidays --years` stores more for managers to edit.
 HOLIDAY_YEARS = range(2020, 2041)
 
 

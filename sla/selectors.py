@@ -18,6 +18,8 @@ from sla.models import (
     LiberationDay,
     PolicyVersion,
     PriorityRule,
+    ServiceLevel,
+    ServiceLevelTerms,
     Target,
 )
 
@@ -25,35 +27,73 @@ from sla.models import (
 # queries and lays out years of intervals, answering from it takes microseconds.
 _calendar_cache: dict[int, tuple[int, BusinessCalendar]] = {}
 _calendar_cache_lock = Lock()
-# Liberation Day "every year" is generated for this span of years around today.
-_LIBERATION_YEARS_AROUND = 15
 
 
-def calendar_closed_dates(calendar: Calendar) -> set[date]:
-    """The public holidays this calendar observes plus its own closure days."""
+def _observed(calendar: Calendar, day: date, kind: str) -> bool:
+    """Whether this calendar closes on a public holiday of this kind (its own choices)."""
+    if kind == HolidayKind.GOOD_FRIDAY:
+        return calendar.closed_on_good_friday
+    if kind == HolidayKind.LIBERATION_DAY:
+        return calendar.liberation_day != LiberationDay.NEVER
+    return True
+
+
+@dataclass(frozen=True)
+class ClosedDates:
+    """A calendar's closed dates as the database holds them, and how to answer other years.
+
+    ``years`` are the years whose public holidays are in the database (seeded from the library
+    by migration or ``manage.py sla_holidays``): there the rows are the truth, so a holiday a
+    manager switched off or deleted stays so. Any other year a question touches is generated
+    from the ``holidays`` library by :meth:`of_year`, with the rows a manager added or switched
+    off for it applied on top, which is what seeding that year would give."""
+
+    calendar: Calendar
+    dates: frozenset[date]
+    years: frozenset[int]
+    rows_by_year: dict[int, list[tuple[date, bool]]]  # (date, active) a manager left there
+
+    def of_year(self, year: int) -> set[date]:
+        from sla.seed import library_holidays
+
+        closed = {day for day, _name, kind in library_holidays([year]) if _observed(self.calendar, day, kind)}
+        for day, active in self.rows_by_year.get(year, ()):
+            (closed.add if active else closed.discard)(day)
+        if self.calendar.liberation_day == LiberationDay.EVERY_YEAR:
+            closed.add(date(year, 5, 5))
+        return closed
+
+
+def calendar_closed_dates(calendar: Calendar) -> ClosedDates:
+    """The public holidays this calendar observes plus its own closure days (two queries)."""
     closed: set[date] = set()
-    for day, kind in Holiday.objects.filter(active=True).values_list("date", "kind"):
-        if kind == HolidayKind.GOOD_FRIDAY and not calendar.closed_on_good_friday:
-            continue
-        if kind == HolidayKind.LIBERATION_DAY and calendar.liberation_day == LiberationDay.NEVER:
-            continue
-        closed.add(day)
+    years: set[int] = set()
+    rows_by_year: dict[int, list[tuple[date, bool]]] = {}
+    for day, kind, active, from_library in Holiday.objects.values_list(
+        "date", "kind", "active", "from_library"
+    ):
+        if from_library:
+            years.add(day.year)
+        rows_by_year.setdefault(day.year, []).append((day, active and _observed(calendar, day, kind)))
+        if active and _observed(calendar, day, kind):
+            closed.add(day)
     if calendar.liberation_day == LiberationDay.EVERY_YEAR:
-        this_year = timezone.localdate().year
-        closed.update(
-            date(year, 5, 5)
-            for year in range(this_year - _LIBERATION_YEARS_AROUND, this_year + _LIBERATION_YEARS_AROUND)
-        )
+        closed.update(date(year, 5, 5) for year in years)
     closed.update(ClosureDay.objects.filter(calendar=calendar).values_list("date", flat=True))
-    return closed
+    return ClosedDates(calendar, frozenset(closed), frozenset(years), rows_by_year)
 
 
 def business_calendar_build(calendar: Calendar) -> BusinessCalendar:
     weekly: dict[int, list] = {}
     for hours in calendar.opening_hours.all():
         weekly.setdefault(hours.weekday, []).append((hours.opens, hours.closes))
+    closed = calendar_closed_dates(calendar)
     return BusinessCalendar(
-        tz=calendar.timezone, weekly_hours=weekly, closed_dates=calendar_closed_dates(calendar)
+        tz=calendar.timezone,
+        weekly_hours=weekly,
+        closed_dates=closed.dates,
+        closed_years=closed.years,
+        closed_dates_of_year=closed.of_year,
     )
 
 
@@ -87,6 +127,31 @@ def contract_in_force(*, organisation_id: int, on: date) -> Contract | None:
 
 def policy_version_in_force(*, on: date) -> PolicyVersion | None:
     return PolicyVersion.objects.filter(effective_from__lte=on).order_by("-effective_from").first()
+
+
+def level_terms(*, service_level: ServiceLevel | int, on: date) -> ServiceLevelTerms | None:
+    """What a level promises on a date besides its targets (coordinators, channels, reports,
+    consultant lead time): the terms of the policy version in force then (§1.2.2; document 000
+    allows 1 / 3 coordinators, 001 allows 2 / 4). A level the version in force has no terms for
+    keeps those of the latest version before it that has; None if none has. One query."""
+    level_id = service_level if isinstance(service_level, int) else service_level.pk
+    return (
+        ServiceLevelTerms.objects.select_related("policy_version")
+        .filter(service_level_id=level_id, policy_version__effective_from__lte=on)
+        .order_by("-policy_version__effective_from")
+        .first()
+    )
+
+
+def level_terms_of_version(*, policy_version_id: int, service_level_id: int) -> ServiceLevelTerms | None:
+    """The terms a ticket registered under ``policy_version_id`` was given."""
+    return (
+        ServiceLevelTerms.objects.filter(
+            policy_version_id=policy_version_id, service_level_id=service_level_id
+        )
+        .select_related("policy_version")
+        .first()
+    )
 
 
 def targets_for(

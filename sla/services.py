@@ -96,7 +96,19 @@ def _clock_recompute(clock: Clock, *, level: ServiceLevel) -> Derived:
     events = list(clock.events.order_by("at", "pk"))
     derived = clock_replay(events, calendar, target_seconds=clock.target_seconds)
     _clock_apply(clock, derived, calendar, level.at_risk_percent)
+    clock_measure(clock, started_at=events[0].at if events else None, calendar=calendar)
     return derived
+
+
+def clock_measure(clock: Clock, *, started_at: datetime | None, calendar: BusinessCalendar) -> None:
+    """Store a stopped clock's measure for the published figures (§1.2.3 "70% volgende
+    werkdag, 95% binnen 5 werkdagen, 100% binnen 3 maanden"): the working days and calendar
+    months it took from its start, its counted business time only (pauses excluded)."""
+    if clock.state != ClockState.STOPPED or started_at is None:
+        clock.working_days = clock.months = None
+        return
+    clock.working_days = calendar.working_days_used(started_at, clock.consumed_seconds)
+    clock.months = calendar.months_used(started_at, clock.consumed_seconds)
 
 
 def sla_clocks_start(*, ticket, by: User | None) -> list[Clock]:

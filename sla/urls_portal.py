@@ -1,12 +1,13 @@
-"""Customers' service pages under /portal/service/: their reports, availability of their
-products, announcements, SLA changes and objections."""
+"""Customers' service pages under /portal/service/: what their SLA promises, their reports,
+availability of their products, announcements, SLA changes and objections."""
 
 from django.urls import path
 
-from sla.views import announcements, availability, reports
+from sla.views import announcements, availability, our_sla, reports
 
 app_name = "service"
 urlpatterns = [
+    path("sla/", our_sla.our_sla_portal, name="our_sla"),
     path("reports/", reports.reports_portal, name="reports"),
     path("reports/<int:pk>/", reports.report_detail_portal, name="report_detail"),
     path("reports/<int:pk>/pdf/", reports.report_pdf_portal, name="report_pdf"),

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
 from accounts.models import Role, User
@@ -275,12 +275,23 @@ def mail_drafts_pending_count(*, organisation_id: int) -> int | None:
     registered, or None when its level has no mail channel and nothing waits (no link). One
     query: the portal list reads it on a cold cache beside its rows."""
     from accounts.models import Organisation
-    from sla.models import Contract
+    from sla.models import Contract, ServiceLevelTerms
 
     today = timezone.localdate()
-    with_mail = Contract.objects.filter(
-        organisation=OuterRef("pk"), valid_from__lte=today, service_level__channel_mail=True
-    ).exclude(valid_until__lt=today)
+    # The mail channel is a term of the policy version in force today (sla.selectors.level_terms).
+    mail_in_force = (
+        ServiceLevelTerms.objects.filter(
+            service_level=OuterRef("service_level"), policy_version__effective_from__lte=today
+        )
+        .order_by("-policy_version__effective_from")
+        .values("channel_mail")[:1]
+    )
+    with_mail = (
+        Contract.objects.filter(organisation=OuterRef("pk"), valid_from__lte=today)
+        .exclude(valid_until__lt=today)
+        .annotate(mail=Subquery(mail_in_force))
+        .filter(mail=True)
+    )
     row = (
         Organisation.objects.filter(pk=organisation_id)
         .annotate(

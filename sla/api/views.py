@@ -101,13 +101,6 @@ class ServiceLevelSerializer(serializers.ModelSerializer):
             "code",
             "name",
             "calendar",
-            "reports_per_year",
-            "own_consultant",
-            "consultant_lead_days",
-            "max_coordinators",
-            "channel_portal",
-            "channel_mail",
-            "channel_phone",
             "at_risk_percent",
         ]
         read_only_fields = ["id", "code"]

@@ -80,6 +80,10 @@ def test_an_sla_change_takes_effect_at_least_a_month_after_its_announcement(mana
     # it starts with the targets of the version it replaces
     in_force = PolicyVersion.objects.get(document="001")
     assert version.targets.count() == in_force.targets.count() > 0
+    # and its level terms and availability target, to be edited before it takes effect
+    assert sorted(version.level_terms.values_list("service_level__code", "max_coordinators")) == [
+        ("default", 2), ("extended", 4)]
+    assert version.availability_percent == in_force.availability_percent
 
 
 def test_every_customer_organisation_hears_of_an_sla_change_through_its_coordinators(manager):

@@ -577,3 +577,67 @@ def test_elapsed_matches_a_minute_by_minute_walk(calendar, hours):
         b = a + timedelta(minutes=rng.randint(-60, 4 * 24 * 60))
         expected = reference.elapsed_minutes(a, b) * 60
         assert calendar.elapsed(a, b) == expected, (a, b)
+
+
+# --- closed dates of any year, and working days (SPEC §2, §1.2.3) ------------------------------
+
+
+def test_a_year_outside_the_given_closed_dates_is_asked_for_once():
+    asked: list[int] = []
+
+    def of_year(year: int) -> list[date]:
+        asked.append(year)
+        return list(holidays.country_holidays("NL", years=year))
+
+    calendar = BusinessCalendar(
+        tz=AMS, weekly_hours=DEFAULT_HOURS, closed_dates=NL_HOLIDAYS.keys(),
+        closed_years=range(2024, 2028), closed_dates_of_year=of_year,
+    )
+    # Tuesday 24 December 2019 15:00 + 2 h: Christmas and Boxing Day are closed
+    assert calendar.add(ams(2019, 12, 24, 15), 2 * HOUR) == ams(2019, 12, 27, 11)
+    assert calendar.add(ams(2045, 4, 26, 15), 2 * HOUR) == ams(2045, 4, 28, 11)  # King's Day
+    assert not calendar.is_working_day(date(2050, 12, 26))
+    assert 2025 not in asked and asked.count(2019) == 1 and asked.count(2045) == 1
+    assert calendar.closed_dates_between(date(2045, 12, 1), date(2045, 12, 31)) == [
+        date(2045, 12, 25), date(2045, 12, 26)]
+
+
+def test_without_a_year_function_the_given_closed_dates_are_all_there_is():
+    calendar = BusinessCalendar(tz=AMS, weekly_hours=DEFAULT_HOURS, closed_dates=NL_HOLIDAYS.keys())
+    assert calendar.is_working_day(date(2045, 12, 25))
+
+
+@pytest.mark.parametrize(("start", "hours", "days"), [
+    (ams(2026, 11, 23, 15), 1, 0),  # Monday 15:00, stopped at Monday's close: the same day
+    (ams(2026, 11, 23, 15), 6.5, 1),  # Monday 15:00 -> Tuesday 15:30: the next working day
+    (ams(2026, 11, 23, 15), 7, 1),  # -> Tuesday 16:00, the close: still the next working day
+    (ams(2026, 11, 23, 15), 7.5, 2),  # -> Wednesday 10:30
+    (ams(2026, 11, 23, 18), 6, 0),  # Monday 18:00 (closed): starts Tuesday, ends at its close
+    (ams(2026, 11, 27, 15), 2, 1),  # Friday 15:00 -> Monday 11:00: Monday is the next working day
+    (ams(2026, 11, 28, 11), 7, 1),  # Saturday: starts Monday 10:00, -> Tuesday 11:00
+    (ams(2026, 12, 24, 15), 2, 1),  # Thursday 24 Dec -> Monday 28 Dec 11:00 (Christmas, weekend)
+    (ams(2026, 11, 23, 10), 0, 0),  # nothing counted
+])
+def test_working_days_used_counts_closes_of_working_days(default, start, hours, days):
+    assert default.working_days_used(start, int(hours * HOUR)) == days
+
+
+def test_working_day_arithmetic_at_its_edges(default):
+    assert default.working_days_between(date(2026, 12, 24), date(2026, 12, 28)) == 1
+    assert default.working_days_between(date(2026, 12, 28), date(2026, 12, 24)) == 0
+    assert default.working_days_between(date(2026, 11, 20), date(2026, 12, 4)) == 10
+    assert default.working_day_after(date(2026, 12, 24), 1) == date(2026, 12, 28)
+    assert default.working_day_after(date(2026, 11, 27), 5) == date(2026, 12, 4)
+    with pytest.raises(ValueError, match="1 or more"):
+        default.working_day_after(date(2026, 11, 27), 0)
+
+
+def test_months_used_is_the_same_wall_time_calendar_months_later(default):
+    start = ams(2026, 1, 31, 12)  # Saturday: 31 Jan + 1 month is 28 February
+    assert default.months_used(start, 0) == 0
+    assert default.months_used(start, default.elapsed(start, ams(2026, 2, 28, 12))) == 1
+    assert default.months_used(start, default.elapsed(start, ams(2026, 3, 2, 11))) == 2
+    # across the change to summer time, still the same wall-clock time
+    start = ams(2026, 3, 2, 12)
+    assert default.months_used(start, default.elapsed(start, ams(2026, 6, 2, 12))) == 3
+    assert default.months_used(start, default.elapsed(start, ams(2026, 6, 2, 12)) + 1) == 4

@@ -169,3 +169,63 @@ def test_explain_lists_intervals_holidays_and_pauses():
     assert [str(d) for d in segment.explanation.skipped_dates] == ["2025-04-18", "2025-04-21"]
     assert explanation.counted_seconds == 3600 + 3600  # Thu 16-17, Tue 08-09
     assert explanation.pauses[0].reason == "Question" and explanation.pauses[0].end is None
+
+
+# --- holidays for every year a question touches ----------------------------------------------
+
+
+def test_a_ticket_from_2019_skips_christmas():
+    """Document 000 §1.2.2 "Support Business Tijden 10-16*" with "* Nederlandse feestdagen zijn
+    uitgesloten": document 000 applies to tickets long before 2020, so 2019's Christmas is closed
+    too. A Default High incident registered Tuesday 24 December 2019 15:00 has 8 business hours
+    (document 000 §1.2.3): 1 h that day, 6 h on Friday 27th, 1 h on Monday 30th."""
+    organisation = organisation_on_level("default")
+    organisation.contracts.update(valid_from="2019-01-01")
+    ticket = register("default", at=ams(2019, 12, 24, 15, 0), organisation=organisation)
+    assert ticket.policy_version.document == "000"
+    assert clocks(ticket)["response"].due_at == ams(2019, 12, 30, 11, 0)
+    calendar = selectors.business_calendar(Calendar.objects.get(name="Default"))
+    assert calendar.add(ams(2019, 12, 24, 15, 0), 2 * 3600) == ams(2019, 12, 27, 11, 0)
+
+
+def test_a_deadline_in_2045_skips_kings_day():
+    """Document 001 §1.2.2 "* Nederlandse feestdagen zijn uitgesloten", whatever the year: Thursday
+    27 April 2045 is King's Day, beyond the years stored in the database."""
+    assert not Holiday.objects.filter(date__year=2045).exists()
+    calendar = selectors.business_calendar(Calendar.objects.get(name="Default"))
+    assert calendar.add(ams(2045, 4, 26, 15, 0), 2 * 3600) == ams(2045, 4, 28, 11, 0)
+    assert ticket_deadline_2045() == ams(2045, 4, 28, 9, 0)
+
+
+def ticket_deadline_2045():
+    ticket = register(at=ams(2045, 4, 26, 16, 0))  # Extended High incident: 2 h from 16:00
+    return clocks(ticket)["response"].due_at
+
+
+def test_a_managers_holiday_edits_survive_the_years_being_added(django_capture_on_commit_callbacks):
+    """Document 001 §1.2.2 "* Nederlandse feestdagen zijn uitgesloten" - and a manager decides
+    which days count: Boxing Day 2045 switched off before 2045 was stored stays off once it is,
+    and a 2019 holiday a manager deleted stays deleted when the years are extended."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    calendar_row = Calendar.objects.get(name="Default")
+    Holiday.objects.create(date="2045-12-26", name="Second Day of Christmas", active=False)
+    Holiday.objects.filter(date="2019-12-26").delete()
+    services.calendar_changed()
+    calendar_row.refresh_from_db()
+    calendar = selectors.business_calendar(calendar_row)
+    # Friday 22 December 15:00: 1 h, Christmas (Monday) closed, Tuesday 26th open
+    assert calendar.add(ams(2045, 12, 22, 15, 0), 2 * 3600) == ams(2045, 12, 26, 11, 0)
+    assert calendar.add(ams(2019, 12, 24, 15, 0), 2 * 3600) == ams(2019, 12, 26, 11, 0)
+    # when the years are stored
+    with django_capture_on_commit_callbacks(execute=False):
+        call_command("sla_holidays", "--years", "2019-2045", stdout=StringIO())
+    # then the edits stand
+    assert Holiday.objects.get(date="2045-12-26").active is False
+    assert not Holiday.objects.filter(date="2019-12-26").exists()
+    assert Holiday.objects.filter(date="2045-12-25", active=True).exists()
+    calendar_row.refresh_from_db()
+    calendar = selectors.business_calendar(calendar_row)
+    assert calendar.add(ams(2045, 12, 22, 15, 0), 2 * 3600) == ams(2045, 12, 26, 11, 0)

@@ -57,8 +57,7 @@ def test_a_custom_service_level_uses_its_own_calendar():
     # given a Saturday-morning desk
     calendar = Calendar.objects.create(name="Saturday desk")
     OpeningHours.objects.create(calendar=calendar, weekday=5, opens=time(9), closes=time(13))
-    ServiceLevel.objects.create(code="saturday", name="Saturday", calendar=calendar,
-                                consultant_lead_days=7, max_coordinators=1)
+    ServiceLevel.objects.create(code="saturday", name="Saturday", calendar=calendar)
     # when / then: Saturday 26 April 2025 is King's Day, so the first hours are on 3 May
     assert deadline("--level", "saturday", "--start", "2025-04-25T15:00", "--target", "2h") == (
         "2025-05-03T11:00:00+02:00\n")

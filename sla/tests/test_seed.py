@@ -1,10 +1,12 @@
 """The seeded policy shows exactly the SPEC §2 figures, for both levels and both versions."""
 
-from datetime import time
+from datetime import date, time
 
 import pytest
 
+from sla.availability import availability_target_for
 from sla.models import Calendar, Holiday, PolicyVersion, PriorityRule, ServiceLevel, Target
+from sla.selectors import level_terms
 
 pytestmark = pytest.mark.django_db
 
@@ -49,7 +51,8 @@ def test_versions_levels_and_calendars():
     assert list(PolicyVersion.objects.order_by("effective_from").values_list("document", flat=True)) == [
         "000", "001"]
     assert str(PolicyVersion.objects.get(document="001").effective_from) == "2023-03-01"
-    default, extended = ServiceLevel.objects.get(code="default"), ServiceLevel.objects.get(code="extended")
+    default = level_terms(service_level=ServiceLevel.objects.get(code="default"), on=date(2026, 1, 1))
+    extended = level_terms(service_level=ServiceLevel.objects.get(code="extended"), on=date(2026, 1, 1))
     assert (default.consultant_lead_days, default.max_coordinators, default.reports_per_year) == (21, 2, 0)
     assert (extended.consultant_lead_days, extended.max_coordinators, extended.reports_per_year) == (7, 4, 4)
     assert not default.channel_mail and extended.channel_mail and not default.own_consultant
@@ -71,3 +74,33 @@ def test_dutch_holidays_come_from_the_library_with_good_friday_and_lustrum_liber
     assert kinds_2025 == {"good_friday", "liberation_day", "other"}
     assert not Holiday.objects.filter(date__year=2026, kind="liberation_day").exists()
     assert Holiday.objects.filter(date__year=2030, kind="liberation_day").exists()
+
+
+@pytest.mark.parametrize(("on", "default", "extended"), [
+    (date(2019, 12, 24), 1, 3),
+    (date(2023, 2, 28), 1, 3),
+    (date(2023, 3, 1), 2, 4),
+    (date(2030, 1, 1), 2, 4),
+])
+def test_level_terms_are_those_of_the_policy_version_in_force(on, default, extended):
+    """Document 000 §1.2.2 "Aantal gebruikers om calls te registreren (als coördinator/dispatcher)":
+    1 and 3; document 001 §1.2.2, "GELDIG VANAF 01/03/2023": "Max 2" and "Max 4". Everything
+    else of §1.2.2 is the same in both (10-16 / 08-17, 0 / 4 reports, 21 / 7 days, channels)."""
+    terms = {code: level_terms(service_level=ServiceLevel.objects.get(code=code), on=on)
+             for code in ("default", "extended")}
+    assert (terms["default"].max_coordinators, terms["extended"].max_coordinators) == (default, extended)
+    assert (terms["default"].consultant_lead_days, terms["extended"].consultant_lead_days) == (21, 7)
+    assert (terms["default"].reports_per_year, terms["extended"].reports_per_year) == (0, 4)
+    assert (terms["default"].channel_mail, terms["extended"].channel_mail) == (False, True)
+    assert (terms["default"].channel_phone, terms["extended"].channel_phone) == (False, True)
+    assert not terms["default"].own_consultant and terms["extended"].own_consultant
+
+
+@pytest.mark.parametrize(("year", "percent"), [(2019, "99.80"), (2022, "99.80"), (2023, "99.00"),
+                                              (2045, "99.00")])
+def test_the_availability_target_is_that_of_the_policy_version_in_force(year, percent):
+    """Document 000 §5.1.1: "het beoogde servicebeschikbaarheidsdoel van 99,8% uptime"; document 001
+    §5.2: "een beschikbaarheid van 99% per kalenderjaar". A year is measured against the version
+    in force at its end."""
+    assert str(availability_target_for(year=year)) == percent
+    assert str(PolicyVersion.objects.get(document="000").availability_percent) == "99.80"

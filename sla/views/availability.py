@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from accounts.permissions import customer_required, manager_required
 from sla.availability import availability_overview, outage_record
 from sla.forms import AvailabilityTargetForm, MaintenanceWindowFormSet, OutageForm, YearForm
-from sla.models import AvailabilityTarget, MaintenanceWindow, Outage
+from sla.models import MaintenanceWindow, Outage, PolicyVersion
 from sla.views import form_errors
 
 
@@ -57,7 +57,7 @@ def availability(request):
         "outages": Outage.objects.select_related("maintenance")
         .prefetch_related("products", "organisations")[:50],
         "outage_form": outage_form, "windows": windows, "target_form": target_form,
-        "targets": AvailabilityTarget.objects.all()}, status=status)
+        "targets": PolicyVersion.objects.all()}, status=status)
 
 
 @customer_required

@@ -4,6 +4,7 @@ from tickets.services._common import TicketConflict
 from tickets.services.attachments import attachment_validate, attachments_store
 from tickets.services.consultancy import (
     consultancy_plan,
+    consultant_lead_days,
     earliest_consultancy_date,
     hours_book,
     hours_card_add,
@@ -55,6 +56,7 @@ __all__ = [
     "change_approve",
     "change_reject",
     "consultancy_plan",
+    "consultant_lead_days",
     "coverage_check",
     "earliest_consultancy_date",
     "hours_book",

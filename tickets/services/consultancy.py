@@ -11,6 +11,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Organisation, Role, User
+from sla import selectors as sla_selectors
 from tickets.choices import ConsultancyDecision, ProcessStep, TicketStatus
 from tickets.models import HoursBooking, HoursCard, Ticket
 from tickets.services._common import (
@@ -24,9 +25,16 @@ from tickets.services._common import (
 )
 
 
+def consultant_lead_days(ticket: Ticket) -> int:
+    """The level's booking lead time in calendar days under the policy version in force today
+    (§1.2.2 "Consultant Boektijd (min dagen)": 21 on Default, 7 on Extended)."""
+    terms = sla_selectors.level_terms(service_level=ticket.service_level_id, on=timezone.localdate())
+    return terms.consultant_lead_days if terms else 0
+
+
 def earliest_consultancy_date(ticket: Ticket) -> date:
-    """The level's booking lead time in calendar days: 21 on Default, 7 on Extended."""
-    return timezone.localdate() + timedelta(days=ticket.service_level.consultant_lead_days)
+    """Today plus the level's booking lead time in calendar days."""
+    return timezone.localdate() + timedelta(days=consultant_lead_days(ticket))
 
 
 @transaction.atomic
@@ -81,7 +89,7 @@ def consultancy_plan(
             )
             % {
                 "level": ticket.service_level.name,
-                "days": ticket.service_level.consultant_lead_days,
+                "days": consultant_lead_days(ticket),
                 "earliest": formats.date_format(earliest, "DATE_FORMAT"),
             },
         )

@@ -226,8 +226,10 @@ def ticket_register(
         channel=channel,
         change_type=change_type,
     )
-    level = ticket.service_level
-    if channel == Channel.PORTAL and not level.channel_portal:
+    terms = sla_selectors.level_terms_of_version(
+        policy_version_id=ticket.policy_version_id, service_level_id=ticket.service_level_id
+    )
+    if channel == Channel.PORTAL and terms is not None and not terms.channel_portal:
         raise ValidationError(_("Your service level does not include the portal."))
     notify_step(ticket, step=ProcessStep.REGISTER_TICKET, by=by, what=_("registered"))
     attachments_store(ticket=ticket, message=None, files=files, by=by)
@@ -236,8 +238,9 @@ def ticket_register(
 
 @transaction.atomic
 def organisation_coordinator_assign(*, user: User, by: User) -> User:
-    """Make a customer user a coordinator, within the level's maximum (SPEC §1: 2 on Default,
-    4 on Extended). The organisation row is locked so two managers cannot both add the last."""
+    """Make a customer user a coordinator, within the maximum of the policy version in force
+    today (§1.2.2: 2 on Default, 4 on Extended; document 000: 1 and 3). The organisation row is
+    locked so two managers cannot both add the last."""
     if not by.is_manager:
         raise PermissionDenied(_("Only a support manager may assign coordinators."))
     if not user.is_customer:
@@ -251,8 +254,9 @@ def organisation_coordinator_assign(*, user: User, by: User) -> User:
     if user.role == Role.COORDINATOR:
         return user
     level = contract.service_level
+    terms = sla_selectors.level_terms(service_level=level, on=timezone.localdate())
     current = organisation.users.filter(role=Role.COORDINATOR, is_active=True).count()
-    if current >= level.max_coordinators:
+    if terms is None or current >= terms.max_coordinators:
         raise ValidationError(
             _(
                 "%(organisation)s already has %(count)d coordinators, the maximum on the %(level)s "
@@ -368,7 +372,10 @@ def ticket_mail_receive(*, message: EmailMessage) -> MailResult:
             )
         return MailResult("auto_replied", reason="unknown sender")
     contract = sla_selectors.contract_in_force(organisation_id=user.organisation_id, on=timezone.localdate())
-    if contract is None or not contract.service_level.channel_mail:
+    terms = contract and sla_selectors.level_terms(
+        service_level=contract.service_level, on=timezone.localdate()
+    )
+    if terms is None or not terms.channel_mail:
         logger.info(
             "inbound mail from %r (%s, no mail channel), subject %r, Message-ID %r: pointed to the portal",
             sender,

@@ -100,6 +100,28 @@ def test_the_level_limits_the_number_of_coordinators(level, maximum, manager):
     assert one_too_many.role == Role.CUSTOMER_USER
 
 
+@pytest.mark.parametrize(("level", "maximum"), [("default", 1), ("extended", 3)])
+def test_the_coordinator_limit_is_that_of_the_policy_version_in_force(level, maximum, manager):
+    """Document 000 §1.2.2 "Aantal gebruikers om calls te registreren (als coördinator/dispatcher)":
+    1 (Default) and 3 (Extended); document 001 §1.2.2 says "Max 2" and "Max 4" from 01/03/2023.
+    In 2022 the earlier version is in force, so its limit applies."""
+    with time_machine.travel(datetime(2022, 6, 1, 12, tzinfo=AMS), tick=False):
+        first = coordinator_on(level)
+        organisation = first.organisation
+        for _ in range(maximum - 1):
+            services.organisation_coordinator_assign(
+                user=UserFactory(role=Role.CUSTOMER_USER, organisation=organisation), by=manager
+            )
+        one_too_many = UserFactory(role=Role.CUSTOMER_USER, organisation=organisation)
+        with pytest.raises(ValidationError, match=f"already has {maximum} coordinators"):
+            services.organisation_coordinator_assign(user=one_too_many, by=manager)
+    with time_machine.travel(datetime(2023, 3, 1, 9, tzinfo=AMS), tick=False):
+        # then: from 1 March 2023 document 001 allows one more
+        services.organisation_coordinator_assign(user=one_too_many, by=manager)
+    one_too_many.refresh_from_db()
+    assert one_too_many.role == Role.COORDINATOR
+
+
 def test_only_a_manager_assigns_coordinators(agent, customer_user_ext):
     with pytest.raises(PermissionDenied):
         services.organisation_coordinator_assign(user=customer_user_ext, by=agent)

@@ -291,6 +291,7 @@ def render_detail(request, ticket: Ticket, *, bound=None, status=200):
             "bookings": HoursBooking.objects.filter(ticket=ticket).select_related("consultant"),
             "hours_left": selectors.hours_balance(organisation_id=ticket.organisation_id),
             "earliest_consultancy": services.earliest_consultancy_date(ticket),
+            "consultant_lead_days": services.consultant_lead_days(ticket),
             "reopen_until": services.reopen_deadline(ticket),
         },
         status=status,
@@ -333,10 +334,20 @@ def consultancy(request):
         pk: selectors.hours_balance(organisation_id=pk)
         for pk in {ticket.organisation_id for ticket in tickets}
     }
+    today = timezone.localdate()
+    lead_days = {
+        pk: getattr(sla_selectors.level_terms(service_level=pk, on=today), "consultant_lead_days", None)
+        for pk in {ticket.service_level_id for ticket in tickets}
+    }
     return render(
         request,
         "tickets/desk_consultancy.html",
-        {"rows": [(ticket, balances[ticket.organisation_id]) for ticket in tickets]},
+        {
+            "rows": [
+                (ticket, balances[ticket.organisation_id], lead_days[ticket.service_level_id])
+                for ticket in tickets
+            ]
+        },
     )
 
 
@@ -391,6 +402,8 @@ def coordinators(request, pk: int):
         {
             "organisation": organisation,
             "level": contract.service_level if contract else None,
+            "terms": contract
+            and sla_selectors.level_terms(service_level=contract.service_level, on=timezone.localdate()),
             "users": organisation.users.filter(is_active=True).order_by("full_name"),
             "coordinator": Role.COORDINATOR,
         },

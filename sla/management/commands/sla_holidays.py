@@ -2,9 +2,11 @@
 
     manage.py sla_holidays --years 2041-2045
 
-The data migration seeds ``sla.seed.HOLIDAY_YEARS``; this extends the list when the years run
-out. Existing rows are never touched, so a holiday a manager switched off stays off and one
-they renamed keeps its name. Afterwards open clocks are recomputed (``calendar_changed``).
+The data migrations seed every year from the first policy version to ``sla.seed.HOLIDAY_YEARS``;
+calendars generate any other year a question touches, and this stores more years so that a
+manager can edit them. Existing rows are never touched and a year already stored is skipped,
+so a holiday a manager switched off stays off, one they renamed keeps its name and one they
+deleted stays deleted. Afterwards open clocks are recomputed (``calendar_changed``).
 """
 
 import re
@@ -41,9 +43,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, years: str, **options):
         span = parse_years(years)
-        rows = [Holiday(date=day, name=name, kind=HolidayKind(kind), from_library=True)
-                for day, name, kind in library_holidays(span)]
         with transaction.atomic():
+            stored = set(Holiday.objects.filter(from_library=True, date__year__in=span)
+                         .values_list("date__year", flat=True))
+            rows = [Holiday(date=day, name=name, kind=HolidayKind(kind), from_library=True)
+                    for day, name, kind in library_holidays([y for y in span if y not in stored])]
             existing = set(Holiday.objects.filter(date__in=[row.date for row in rows])
                            .values_list("date", flat=True))
             new = [row for row in rows if row.date not in existing]
