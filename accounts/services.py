@@ -3,9 +3,15 @@
 import hashlib
 import secrets
 
+from allauth.account.adapter import get_adapter as get_account_adapter
+from allauth.account.auth_backends import AuthenticationBackend
 from allauth.account.forms import default_token_generator
 from allauth.account.utils import user_pk_to_url_str
+from allauth.core.internal import ratelimit
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP
 from django.conf import settings
+from django.contrib.auth import authenticate
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
@@ -187,3 +193,60 @@ def api_token_revoke(*, user: User, token_id: int) -> None:
     )
     if not updated:
         raise ValidationError(_("This token does not exist or was already revoked."))
+
+
+class CredentialsRefused(Exception):
+    """E-mail, password or second factor is wrong: one error for all, so that a guesser does
+    not learn that the password was right."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            _(
+                "E-mail address, password or TOTP code is wrong. (An account that must use "
+                "two-factor authentication needs to set it up in the portal first.)"
+            )
+        )
+
+
+class TooManyLoginAttempts(Exception):
+    def __init__(self) -> None:
+        super().__init__(_("Too many failed login attempts for this account. Try again later."))
+
+
+def user_authenticate_with_second_factor(*, request, email: str, password: str, otp_code: str = "") -> User:
+    """Check a password and (where the account has or needs one) a TOTP code outside the login
+    page, under the login page's limits: every attempt spends allauth's ``login_failed`` quota
+    (per client address and per account, in the shared cache), and only a complete success,
+    second factor included, gives it back, as the login page does. A code is also counted
+    against the login page's second-factor limit for the user (``allauth.mfa``'s key).
+
+    Raises ``TooManyLoginAttempts`` when the account (or address) is locked, whatever the
+    password, and ``CredentialsRefused`` for every other failure alike."""
+    adapter = get_account_adapter(request)
+    credentials = {"email": email, "password": password}
+    # Private in name only: the login form's key (site + lower-cased e-mail), used to share its count.
+    usage = ratelimit.consume(
+        request,
+        app="allauth.account",
+        action="login_failed",
+        key=adapter._get_login_attempts_cache_key(request, **credentials),
+    )
+    if not usage:
+        raise TooManyLoginAttempts
+    user = authenticate(request, **credentials)
+    AuthenticationBackend.unstash_authenticated_user()  # an inactive user's right password: no
+    if user is None or not user.is_active:
+        raise CredentialsRefused
+    totp = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).first()
+    if totp is None:
+        if user.mfa_required:
+            raise CredentialsRefused
+    else:
+        mfa_key = f"mfa-auth-user-{user.pk}"  # allauth.mfa.base.internal.flows.check_rate_limit
+        if not ratelimit.consume(request, app="allauth.account", action="login_failed", key=mfa_key):
+            raise CredentialsRefused  # not "locked": that would say the password was right
+        if not TOTP(totp).validate_code(otp_code or ""):
+            raise CredentialsRefused
+        ratelimit.clear(request, app="allauth.account", action="login_failed", key=mfa_key)
+    usage.rollback()
+    return user
