@@ -24,6 +24,7 @@ from accounts.models import (
     AccountRequest,
     AccountRequestStatus,
     ApiToken,
+    ApiTokenRevokedReason,
     Notification,
     Organisation,
     Role,
@@ -189,10 +190,43 @@ def api_token_hash(key: str) -> str:
 
 def api_token_revoke(*, user: User, token_id: int) -> None:
     updated = ApiToken.objects.filter(pk=token_id, user=user, revoked_at__isnull=True).update(
-        revoked_at=timezone.now()
+        revoked_at=timezone.now(), revoked_reason=ApiTokenRevokedReason.BY_USER
     )
     if not updated:
         raise ValidationError(_("This token does not exist or was already revoked."))
+
+
+def api_tokens_revoke_all(*, users, reason: ApiTokenRevokedReason) -> int:
+    """Revoke every live token of these users (a user or a queryset of them); returns how many.
+
+    Called when the credentials a token was created under change: a password change or reset
+    (allauth's signals, ``accounts.signals``), and an organisation starting to require a second
+    factor (``organisation_mfa_required_set``)."""
+    owners = {"user": users} if isinstance(users, User) else {"user__in": users}
+    return ApiToken.objects.filter(revoked_at__isnull=True, **owners).update(
+        revoked_at=timezone.now(), revoked_reason=reason
+    )
+
+
+@transaction.atomic
+def organisation_mfa_required_set(*, organisation: Organisation, required: bool) -> int:
+    """Switch an organisation's second-factor requirement; returns how many API tokens it revoked.
+
+    Switching it on revokes the tokens of *all* the organisation's users, not only of those
+    without a second factor today: a token says nothing of how it was made, and one made before
+    its owner set up TOTP never passed a second factor. Sessions need no such step: the
+    middleware (``RequireSecondFactorMiddleware``) stops them at the next request until the
+    user has TOTP; tokens never pass through it. Re-creating a token afterwards asks for the code.
+    """
+    organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)
+    was_required = organisation.mfa_required
+    organisation.mfa_required = required
+    organisation.save(update_fields=["mfa_required"])
+    if required and not was_required:
+        return api_tokens_revoke_all(
+            users=User.objects.filter(organisation=organisation), reason=ApiTokenRevokedReason.MFA_REQUIRED
+        )
+    return 0
 
 
 class CredentialsRefused(Exception):
