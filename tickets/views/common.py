@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
+from tickets.downloads import attachment_response
 from tickets.models import Attachment
 from tickets.services import TicketConflict
 
@@ -81,13 +82,4 @@ def attachment_download(request, pk: int):
         attachment = Attachment.objects.visible_to(request.user).get(pk=pk)
     except Attachment.DoesNotExist as exc:
         raise Http404 from exc
-    try:
-        handle = attachment.file.open("rb")
-    except FileNotFoundError as exc:
-        raise Http404 from exc
-    response = FileResponse(
-        handle, as_attachment=True, filename=attachment.original_name, content_type=attachment.content_type
-    )
-    response["Content-Security-Policy"] = "sandbox"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return attachment_response(attachment)
