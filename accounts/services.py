@@ -26,6 +26,7 @@ from accounts.models import (
     ApiToken,
     ApiTokenRevokedReason,
     Notification,
+    NotificationTopic,
     Organisation,
     Role,
     User,
@@ -34,31 +35,49 @@ from accounts.models import (
 
 def account_request_create(
     *, email: str, full_name: str, organisation_name: str, message: str = ""
-) -> AccountRequest:
-    """A visitor asks for an account; it stays pending until a support manager decides."""
+) -> AccountRequest | None:
+    """A visitor asks for an account; it stays pending until a support manager decides.
+
+    The visitor is told the same whether or not the address has an account or a pending
+    request (the form must not tell who our customers are): for an existing account its owner
+    is e-mailed instead (through the outbox, so the answer takes no longer either), and a second
+    request for a pending address adds nothing. Returns the new request, or None."""
     email = email.strip().lower()
-    if User.objects.filter(email__iexact=email).exists():
-        raise ValidationError(
-            {
-                "email": _(
-                    "An account with this e-mail address already exists. "
-                    "Use 'forgot password' on the login page."
-                )
-            }
-        )
-    duplicate_message = _("A request for this e-mail address is already waiting for approval.")
-    if AccountRequest.objects.filter(email=email, status=AccountRequestStatus.PENDING).exists():
-        raise ValidationError({"email": duplicate_message})
     request = AccountRequest(
         email=email, full_name=full_name.strip(), organisation_name=organisation_name.strip(), message=message
     )
     request.full_clean(exclude=["decided_by", "user"], validate_constraints=False)
+    owner = User.objects.filter(email__iexact=email).first()
+    if owner is not None:
+        _account_request_tell_owner(owner=owner)
+        return None
+    if AccountRequest.objects.filter(email=email, status=AccountRequestStatus.PENDING).exists():
+        return None
     try:
         with transaction.atomic():
             request.save()
-    except IntegrityError as exc:  # the partial unique index: one pending request per address
-        raise ValidationError({"email": duplicate_message}) from exc
+    except IntegrityError:  # the partial unique index: a concurrent request for the same address won
+        return None
     return request
+
+
+@transaction.atomic
+def _account_request_tell_owner(*, owner: User) -> None:
+    from accounts.tasks import notification_deliver_pending_task  # the task imports this module
+
+    with translation.override(owner.language):
+        Notification.objects.create(
+            recipient=owner,
+            topic=NotificationTopic.ACCOUNT,
+            subject=_("Someone asked for an SLA Portal account with your e-mail address"),
+            body=_(
+                "Someone (perhaps you) asked for an SLA Portal account with this e-mail address, "
+                "which already has one. Log in at %(login_url)s; if you forgot your password, "
+                "choose 'Forgot your password?' there. If it was not you, you need not do anything."
+            )
+            % {"login_url": settings.SITE_URL.rstrip("/") + reverse("account_login")},
+        )
+    transaction.on_commit(lambda: notification_deliver_pending_task.delay())
 
 
 def _require_pending(request: AccountRequest) -> None:
