@@ -70,10 +70,16 @@ def test_check_deploy_is_clean_with_production_settings():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-SECURITY_SETTINGS = (
-    "SECURE_SSL_REDIRECT SESSION_COOKIE_SECURE CSRF_COOKIE_SECURE SECURE_HSTS_SECONDS "
-    "SECURE_HSTS_INCLUDE_SUBDOMAINS SECURE_HSTS_PRELOAD TRUSTED_PROXIES ALLAUTH_TRUSTED_PROXY_COUNT"
-).split()
+SECURITY_SETTINGS = [
+    "SECURE_SSL_REDIRECT",
+    "SESSION_COOKIE_SECURE",
+    "CSRF_COOKIE_SECURE",
+    "SECURE_HSTS_SECONDS",
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS",
+    "SECURE_HSTS_PRELOAD",
+    "TRUSTED_PROXIES",
+    "ALLAUTH_TRUSTED_PROXY_COUNT",
+]
 
 
 def _security_settings(env_overrides) -> list[str]:
