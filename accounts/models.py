@@ -241,8 +241,20 @@ class Subscription(models.Model):
         return f"{self.user_id} {self.topic}"
 
 
+class ApiTokenRevokedReason(models.TextChoices):
+    """Why a token stopped working, shown on the token page."""
+
+    BY_USER = "user", _("revoked by you")
+    PASSWORD = "password", _("revoked: your password was changed or reset")
+    MFA_REQUIRED = "mfa", _("revoked: your organisation now requires two-factor authentication")
+
+
 class ApiToken(models.Model):
-    """A personal API token. Only its SHA-256 is stored; the key is shown once at creation."""
+    """A personal API token. Only its SHA-256 is stored; the key is shown once at creation.
+
+    A token outlives no change of the credentials it was created under: a password change or
+    reset, or the organisation starting to require a second factor, revokes it
+    (``accounts.services.api_tokens_revoke_all``)."""
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(_("name"), max_length=100)
@@ -251,6 +263,7 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_reason = models.CharField(max_length=10, choices=ApiTokenRevokedReason.choices, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

@@ -3,9 +3,15 @@
 import hashlib
 import secrets
 
+from allauth.account.adapter import get_adapter as get_account_adapter
+from allauth.account.auth_backends import AuthenticationBackend
 from allauth.account.forms import default_token_generator
 from allauth.account.utils import user_pk_to_url_str
+from allauth.core.internal import ratelimit
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP
 from django.conf import settings
+from django.contrib.auth import authenticate
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
@@ -18,7 +24,9 @@ from accounts.models import (
     AccountRequest,
     AccountRequestStatus,
     ApiToken,
+    ApiTokenRevokedReason,
     Notification,
+    NotificationTopic,
     Organisation,
     Role,
     User,
@@ -27,31 +35,49 @@ from accounts.models import (
 
 def account_request_create(
     *, email: str, full_name: str, organisation_name: str, message: str = ""
-) -> AccountRequest:
-    """A visitor asks for an account; it stays pending until a support manager decides."""
+) -> AccountRequest | None:
+    """A visitor asks for an account; it stays pending until a support manager decides.
+
+    The visitor is told the same whether or not the address has an account or a pending
+    request (the form must not tell who our customers are): for an existing account its owner
+    is e-mailed instead (through the outbox, so the answer takes no longer either), and a second
+    request for a pending address adds nothing. Returns the new request, or None."""
     email = email.strip().lower()
-    if User.objects.filter(email__iexact=email).exists():
-        raise ValidationError(
-            {
-                "email": _(
-                    "An account with this e-mail address already exists. "
-                    "Use 'forgot password' on the login page."
-                )
-            }
-        )
-    duplicate_message = _("A request for this e-mail address is already waiting for approval.")
-    if AccountRequest.objects.filter(email=email, status=AccountRequestStatus.PENDING).exists():
-        raise ValidationError({"email": duplicate_message})
     request = AccountRequest(
         email=email, full_name=full_name.strip(), organisation_name=organisation_name.strip(), message=message
     )
     request.full_clean(exclude=["decided_by", "user"], validate_constraints=False)
+    owner = User.objects.filter(email__iexact=email).first()
+    if owner is not None:
+        _account_request_tell_owner(owner=owner)
+        return None
+    if AccountRequest.objects.filter(email=email, status=AccountRequestStatus.PENDING).exists():
+        return None
     try:
         with transaction.atomic():
             request.save()
-    except IntegrityError as exc:  # the partial unique index: one pending request per address
-        raise ValidationError({"email": duplicate_message}) from exc
+    except IntegrityError:  # the partial unique index: a concurrent request for the same address won
+        return None
     return request
+
+
+@transaction.atomic
+def _account_request_tell_owner(*, owner: User) -> None:
+    from accounts.tasks import notification_deliver_pending_task  # the task imports this module
+
+    with translation.override(owner.language):
+        Notification.objects.create(
+            recipient=owner,
+            topic=NotificationTopic.ACCOUNT,
+            subject=_("Someone asked for an SLA Portal account with your e-mail address"),
+            body=_(
+                "Someone (perhaps you) asked for an SLA Portal account with this e-mail address, "
+                "which already has one. Log in at %(login_url)s; if you forgot your password, "
+                "choose 'Forgot your password?' there. If it was not you, you need not do anything."
+            )
+            % {"login_url": settings.SITE_URL.rstrip("/") + reverse("account_login")},
+        )
+    transaction.on_commit(lambda: notification_deliver_pending_task.delay())
 
 
 def _require_pending(request: AccountRequest) -> None:
@@ -183,7 +209,97 @@ def api_token_hash(key: str) -> str:
 
 def api_token_revoke(*, user: User, token_id: int) -> None:
     updated = ApiToken.objects.filter(pk=token_id, user=user, revoked_at__isnull=True).update(
-        revoked_at=timezone.now()
+        revoked_at=timezone.now(), revoked_reason=ApiTokenRevokedReason.BY_USER
     )
     if not updated:
         raise ValidationError(_("This token does not exist or was already revoked."))
+
+
+def api_tokens_revoke_all(*, users, reason: ApiTokenRevokedReason) -> int:
+    """Revoke every live token of these users (a user or a queryset of them); returns how many.
+
+    Called when the credentials a token was created under change: a password change or reset
+    (allauth's signals, ``accounts.signals``), and an organisation starting to require a second
+    factor (``organisation_mfa_required_set``)."""
+    owners = {"user": users} if isinstance(users, User) else {"user__in": users}
+    return ApiToken.objects.filter(revoked_at__isnull=True, **owners).update(
+        revoked_at=timezone.now(), revoked_reason=reason
+    )
+
+
+@transaction.atomic
+def organisation_mfa_required_set(*, organisation: Organisation, required: bool) -> int:
+    """Switch an organisation's second-factor requirement; returns how many API tokens it revoked.
+
+    Switching it on revokes the tokens of *all* the organisation's users, not only of those
+    without a second factor today: a token says nothing of how it was made, and one made before
+    its owner set up TOTP never passed a second factor. Sessions need no such step: the
+    middleware (``RequireSecondFactorMiddleware``) stops them at the next request until the
+    user has TOTP; tokens never pass through it. Re-creating a token afterwards asks for the code.
+    """
+    organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)
+    was_required = organisation.mfa_required
+    organisation.mfa_required = required
+    organisation.save(update_fields=["mfa_required"])
+    if required and not was_required:
+        return api_tokens_revoke_all(
+            users=User.objects.filter(organisation=organisation), reason=ApiTokenRevokedReason.MFA_REQUIRED
+        )
+    return 0
+
+
+class CredentialsRefused(Exception):
+    """E-mail, password or second factor is wrong: one error for all, so that a guesser does
+    not learn that the password was right."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            _(
+                "E-mail address, password or TOTP code is wrong. (An account that must use "
+                "two-factor authentication needs to set it up in the portal first.)"
+            )
+        )
+
+
+class TooManyLoginAttempts(Exception):
+    def __init__(self) -> None:
+        super().__init__(_("Too many failed login attempts for this account. Try again later."))
+
+
+def user_authenticate_with_second_factor(*, request, email: str, password: str, otp_code: str = "") -> User:
+    """Check a password and (where the account has or needs one) a TOTP code outside the login
+    page, under the login page's limits: every attempt spends allauth's ``login_failed`` quota
+    (per client address and per account, in the shared cache), and only a complete success,
+    second factor included, gives it back, as the login page does. A code is also counted
+    against the login page's second-factor limit for the user (``allauth.mfa``'s key).
+
+    Raises ``TooManyLoginAttempts`` when the account (or address) is locked, whatever the
+    password, and ``CredentialsRefused`` for every other failure alike."""
+    adapter = get_account_adapter(request)
+    credentials = {"email": email, "password": password}
+    # Private in name only: the login form's key (site + lower-cased e-mail), used to share its count.
+    usage = ratelimit.consume(
+        request,
+        app="allauth.account",
+        action="login_failed",
+        key=adapter._get_login_attempts_cache_key(request, **credentials),
+    )
+    if not usage:
+        raise TooManyLoginAttempts
+    user = authenticate(request, **credentials)
+    AuthenticationBackend.unstash_authenticated_user()  # an inactive user's right password: no
+    if user is None or not user.is_active:
+        raise CredentialsRefused
+    totp = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).first()
+    if totp is None:
+        if user.mfa_required:
+            raise CredentialsRefused
+    else:
+        mfa_key = f"mfa-auth-user-{user.pk}"  # allauth.mfa.base.internal.flows.check_rate_limit
+        if not ratelimit.consume(request, app="allauth.account", action="login_failed", key=mfa_key):
+            raise CredentialsRefused  # not "locked": that would say the password was right
+        if not TOTP(totp).validate_code(otp_code or ""):
+            raise CredentialsRefused
+        ratelimit.clear(request, app="allauth.account", action="login_failed", key=mfa_key)
+    usage.rollback()
+    return user

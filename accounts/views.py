@@ -1,3 +1,4 @@
+from allauth.core import ratelimit
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -27,8 +28,19 @@ def home(request):
 
 
 def account_request_create(request):
+    """The public form. It answers alike whether or not the address has an account, and takes
+    a limited number of requests per client address (``ACCOUNT_RATE_LIMITS["account_request"]``)."""
     form = AccountRequestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        if not ratelimit.consume(request, action="account_request"):
+            form.add_error(
+                None,
+                _(
+                    "Too many account requests came from your address. Try again in an hour, "
+                    "or ask your organisation's coordinator to contact support."
+                ),
+            )
+            return render(request, "accounts/accountrequest_form.html", {"form": form}, status=429)
         try:
             services.account_request_create(**form.cleaned_data)
         except ValidationError as exc:

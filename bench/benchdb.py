@@ -49,5 +49,5 @@ def insert_series(cursor, model, params: dict, *, fixed: dict, computed: dict[st
             key = f"{model._meta.db_table}_{field.column}"
             params[key] = field.get_db_prep_save(field.pre_save(instance, add=True), connection)
             values.append(f"%({key})s")
-    cursor.execute(f"INSERT INTO {model._meta.db_table} ({', '.join(columns)}) "  # noqa: S608 - model names
+    cursor.execute(f"INSERT INTO {model._meta.db_table} ({', '.join(columns)}) "  # noqa: S608 - model names  # nosec B608
                    f"SELECT {', '.join(values)} FROM {source}", params)

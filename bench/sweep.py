@@ -185,7 +185,7 @@ def load(tickets: int) -> dict:
         cursor.execute("INSERT INTO sla_pendingcrossing (clock_id, kind, at) SELECT c.id, t.kind, t.instant "
                        + crossings.format(old="false") + " ORDER BY t.instant", params)
         for table in ("tickets_ticket", "sla_clock", "sla_clocktransition", "sla_pendingcrossing"):
-            cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608 - literal names
+            cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608 - literal names  # nosec B608
                            f"(SELECT max(id) FROM {table}))")
     with connection.cursor() as cursor:  # VACUUM cannot run inside a transaction block
         cursor.execute("VACUUM ANALYZE tickets_ticket")

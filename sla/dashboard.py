@@ -192,7 +192,7 @@ def _now_rows_grouping_sets(*, now, level_id, organisation_id) -> dict[str, list
 
     breached = ("((c.state = 'running' AND c.due_at <= %(now)s) "
                 "OR (c.state = 'paused' AND c.consumed_seconds > c.target_seconds))")
-    at_risk = ("((c.state = 'running' AND c.at_risk_at <= %(now)s AND c.due_at > %(now)s) "  # noqa: S608 - a model's table
+    at_risk = ("((c.state = 'running' AND c.at_risk_at <= %(now)s AND c.due_at > %(now)s) "  # noqa: S608 - model tables  # nosec B608
                "OR (c.state = 'paused' AND c.consumed_seconds <= c.target_seconds AND EXISTS ("
                f"SELECT 1 FROM {ClockTransition._meta.db_table} tr WHERE tr.clock_id = c.id "
                "AND tr.kind = 'at_risk')))")
@@ -202,7 +202,7 @@ def _now_rows_grouping_sets(*, now, level_id, organisation_id) -> dict[str, list
     if organisation_id:
         scope += " AND t.organisation_id = %(organisation)s"
     columns = "t.priority, t.service_level_id, t.organisation_id, t.kind, t.assignee_id"
-    sql = (f"SELECT {columns}, GROUPING({columns}), "  # noqa: S608 - table names from the models
+    sql = (f"SELECT {columns}, GROUPING({columns}), "  # noqa: S608 - model tables  # nosec B608
            f"COUNT(*) FILTER (WHERE {at_risk}), COUNT(*) FILTER (WHERE {breached}) "
            f"FROM {Clock._meta.db_table} c JOIN {Ticket._meta.db_table} t ON t.id = c.ticket_id "
            f"WHERE c.state IN ('running', 'paused') AND c.target_seconds IS NOT NULL "

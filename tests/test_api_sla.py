@@ -60,7 +60,7 @@ def test_wrong_password_gets_a_clear_401():
         "/api/v1/tokens/", {"email": user.email, "password": "nope-nope-nope", "name": "x"}, format="json"
     )
     assert response.status_code == 401
-    assert response.json()["message"] == "E-mail address or password is wrong."
+    assert response.json()["message"].startswith("E-mail address, password or TOTP code is wrong.")
 
 
 def test_everything_is_denied_without_credentials():

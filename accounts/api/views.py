@@ -1,10 +1,6 @@
-from allauth.mfa.models import Authenticator
-from allauth.mfa.totp.internal.auth import TOTP
-from django.contrib.auth import authenticate
-from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
-from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.exceptions import AuthenticationFailed, Throttled
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
@@ -62,16 +58,17 @@ class ApiTokenViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, viewsets.
     def create(self, request):
         data = ApiTokenCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = authenticate(
-            request, email=data.validated_data["email"], password=data.validated_data["password"]
-        )
-        if user is None:
-            raise AuthenticationFailed(_("E-mail address or password is wrong."))
-        totp = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).first()
-        if totp and not TOTP(totp).validate_code(data.validated_data.get("otp_code", "")):
-            raise AuthenticationFailed(_("A valid TOTP code is required for this account."))
-        if user.mfa_required and totp is None:
-            raise AuthenticationFailed(_("Set up two-factor authentication in the portal first."))
+        try:
+            user = services.user_authenticate_with_second_factor(
+                request=request,
+                email=data.validated_data["email"],
+                password=data.validated_data["password"],
+                otp_code=data.validated_data.get("otp_code", ""),
+            )
+        except services.TooManyLoginAttempts as exc:
+            raise Throttled(detail=str(exc)) from exc
+        except services.CredentialsRefused as exc:
+            raise AuthenticationFailed(str(exc)) from exc
         token, key = services.api_token_create(user=user, name=data.validated_data["name"])
         body = ApiTokenCreatedSerializer(token).data
         body["key"] = key

@@ -12,6 +12,8 @@ pytestmark = pytest.mark.django_db
 
 
 def _request_account(client, **overrides):
+    """POST the form; upper-case keyword arguments are request META (REMOTE_ADDR, HTTP_...)."""
+    meta = {key: overrides.pop(key) for key in list(overrides) if key.isupper()}
     data = {
         "full_name": "Ria Klant",
         "email": "ria@klant.example",
@@ -19,7 +21,7 @@ def _request_account(client, **overrides):
         "message": "Ik ben de nieuwe applicatiebeheerder.",
     }
     data.update(overrides)
-    return client.post("/request-account/", data)
+    return client.post("/request-account/", data, **meta)
 
 
 def test_account_request_approval_and_first_login(client, manager_client, django_capture_on_commit_callbacks):
@@ -74,19 +76,42 @@ def test_approval_joins_an_existing_organisation_by_name(manager):
     assert Organisation.objects.count() == 1
 
 
-def test_duplicate_pending_request_is_refused_with_a_clear_message(client):
-    _request_account(client)
-    response = _request_account(client, email="RIA@klant.example")
-    assert response.status_code == 200
-    assert "already waiting for approval" in response.content.decode()
-    assert AccountRequest.objects.count() == 1
+def _answer(response) -> str:
+    """The page without what differs per request anyway (the CSRF token)."""
+    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", response.content.decode())
 
 
-def test_request_for_an_existing_account_is_refused(client):
-    UserFactory(email="ria@klant.example")
-    response = _request_account(client)
-    assert "already exists" in response.content.decode()
-    assert AccountRequest.objects.count() == 0
+def test_the_form_answers_alike_whether_or_not_the_address_has_an_account(client):
+    """Issue 12 (low): the answer told which addresses have accounts. Now the owner gets a mail."""
+    owner = UserFactory(email="ria@klant.example", language="en")
+    existing = _request_account(client)
+    unknown = _request_account(client, email="piet@klant.example")
+    assert existing.status_code == unknown.status_code == 200
+    assert _answer(existing) == _answer(unknown).replace("piet@", "ria@")
+    assert AccountRequest.objects.get().email == "piet@klant.example"
+    assert services.notification_deliver_pending() == 1  # what the worker does
+    assert [m.to for m in mail.outbox] == [[owner.email]]
+    assert "already has one" in mail.outbox[0].body and "/accounts/login/" in mail.outbox[0].body
+
+
+def test_a_second_request_for_a_pending_address_gets_the_same_answer_and_adds_nothing(client):
+    first = _request_account(client)
+    second = _request_account(client, email="RIA@klant.example", full_name="Someone Else")
+    assert _answer(first) == _answer(second).replace("RIA@", "ria@")
+    assert AccountRequest.objects.get().full_name == "Ria Klant"
+
+
+def test_account_requests_are_rate_limited_per_client_address(client, settings):
+    for n in range(5):
+        assert _request_account(client, email=f"r{n}@klant.example").status_code == 200
+    response = _request_account(client, email="r5@klant.example")
+    assert response.status_code == 429
+    assert "Too many account requests came from your address" in response.content.decode()
+    assert AccountRequest.objects.count() == 5
+    # a client-written X-Forwarded-For is no new address; another real address is
+    spoofed = _request_account(client, email="r6@klant.example", HTTP_X_FORWARDED_FOR="198.51.100.1")
+    assert spoofed.status_code == 429
+    assert _request_account(client, email="r7@klant.example", REMOTE_ADDR="198.51.100.2").status_code == 200
 
 
 @pytest.mark.parametrize(

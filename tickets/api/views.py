@@ -1,7 +1,6 @@
 """Tickets over the API: the same services as the pages, scoped in every get_queryset()."""
 
 from django.db.models import Prefetch
-from django.http import FileResponse
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
@@ -16,6 +15,7 @@ from sla_portal.api import IsSupportStaff, idempotent
 from tickets import selectors, services
 from tickets.api import serializers as s
 from tickets.choices import BugStatus, Clarity, ProblemType, Todo
+from tickets.downloads import attachment_response
 from tickets.models import (
     Attachment,
     BugReference,
@@ -306,13 +306,7 @@ class AttachmentViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(responses={(200, "application/octet-stream"): bytes})
     @action(detail=True, methods=["get"])
     def download(self, request, pk=None):
-        attachment = self.get_object()
-        return FileResponse(
-            attachment.file.open("rb"),
-            as_attachment=True,
-            filename=attachment.original_name,
-            content_type=attachment.content_type,
-        )
+        return attachment_response(self.get_object())
 
 
 class BugReferenceViewSet(viewsets.ReadOnlyModelViewSet):

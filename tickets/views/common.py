@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
+from tickets.downloads import attachment_response
 from tickets.models import Attachment, MailDraft, MailDraftFile
 from tickets.services import TicketConflict
 
@@ -81,7 +82,7 @@ def mail_draft_file_download(request, pk: int):
         row = MailDraftFile.objects.get(pk=pk, draft__in=MailDraft.objects.for_user(request.user))
     except MailDraftFile.DoesNotExist as exc:
         raise Http404 from exc
-    return _file_response(row.file, name=row.original_name, content_type=row.content_type)
+    return attachment_response(row)
 
 
 @login_required
@@ -91,17 +92,4 @@ def attachment_download(request, pk: int):
         attachment = Attachment.objects.visible_to(request.user).get(pk=pk)
     except Attachment.DoesNotExist as exc:
         raise Http404 from exc
-    return _file_response(
-        attachment.file, name=attachment.original_name, content_type=attachment.content_type
-    )
-
-
-def _file_response(file, *, name: str, content_type: str) -> FileResponse:
-    try:
-        handle = file.open("rb")
-    except FileNotFoundError as exc:
-        raise Http404 from exc
-    response = FileResponse(handle, as_attachment=True, filename=name, content_type=content_type)
-    response["Content-Security-Policy"] = "sandbox"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return attachment_response(attachment)
