@@ -5,6 +5,7 @@ under ``var/``, so the product starts with nothing but Python. ``DATABASE_URL`` 
 ``REDIS_URL`` switch it to PostgreSQL and Redis.
 """
 
+import ipaddress
 from pathlib import Path
 
 import environ
@@ -44,6 +45,8 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
     "accounts",
     "sla",
     "tickets",
@@ -58,6 +61,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "accounts.allowlist.ManagementAllowListMiddleware",
     "accounts.middleware.RequireSecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -210,6 +214,19 @@ SESSION_COOKIE_HTTPONLY = True
 # Sessions are read from the cache, written through to the database: one query less on every
 # page (~0.7 ms of a list page's ~10 ms budget, bench/desk.py).
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+
+# Reverse proxies in front of the web process that append the client's address to
+# X-Forwarded-For (docker-compose: 1). 0 trusts no header: the client is REMOTE_ADDR
+# (sla_portal/client_ip.py).
+NUM_PROXIES = env.int("NUM_PROXIES", default=0)
+# Networks (CIDRs, comma separated) the desk, the manager pages, the admin and staff accounts
+# answer from; empty: anywhere (accounts/allowlist.py).
+MANAGEMENT_ALLOWED_NETWORKS = env.list("MANAGEMENT_ALLOWED_NETWORKS", default=[])
+for _cidr in MANAGEMENT_ALLOWED_NETWORKS:
+    try:
+        ipaddress.ip_network(_cidr, strict=False)
+    except ValueError as _exc:
+        raise ImproperlyConfigured(f"MANAGEMENT_ALLOWED_NETWORKS: {_cidr!r} is not a network") from _exc
 
 # Celery: the broker is Redis when there is one, else kombu's filesystem transport
 # under var/, which worker and beat on one machine share without any server.
