@@ -143,6 +143,16 @@ ACCOUNT_RATE_LIMITS = {
     "login_failed": "10/m/ip,5/5m/key",
     "reset_password": "20/m/ip,5/m/key",
 }
+# Single sign-on: an organisation's own OpenID Connect provider, set up by a support manager
+# (accounts/sso.py decides whom it may sign in). Every call our server makes to a provider
+# gives up after this many seconds.
+SOCIALACCOUNT_ADAPTER = "accounts.sso.SocialAccountAdapter"
+SOCIALACCOUNT_REQUESTS_TIMEOUT = env.int("SOCIALACCOUNT_REQUESTS_TIMEOUT", default=5)
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False  # accounts.sso links by verified e-mail, with its own checks
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_STORE_TOKENS = False
+# Provider hosts that may be reached over http and on internal addresses: development only.
+SSO_ALLOW_LOCAL_HOSTS = env.list("SSO_ALLOW_LOCAL_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "SLA Portal"
 # Accept the code of the 30-second step before or after too (RFC 6238 §5.2): a code typed as
