@@ -397,3 +397,20 @@ def test_only_managers_set_up_sso(client, request, who):
     organisation = Organisation.objects.first() or OrganisationFactory()
     assert client.get("/settings/sso/").status_code == 403
     assert client.post(f"/settings/sso/{organisation.pk}/", {"server_url": "x"}).status_code == 403
+
+
+def test_the_sso_form_is_rate_limited_per_client(client, db):
+    for _attempt in range(20):
+        assert client.post("/sso/", {"email": "a@nowhere.example"}).status_code == 400
+    assert client.post("/sso/", {"email": "a@nowhere.example"}).status_code == 429
+
+
+def test_sso_pages_speak_dutch(client, db):
+    page = client.get("/sso/", HTTP_ACCEPT_LANGUAGE="nl").content.decode()
+    assert "Aanmelden via uw organisatie" in page
+
+
+def test_socialapps_are_set_up_on_the_manager_page_not_in_the_admin():
+    from django.contrib import admin
+
+    assert SocialApp not in admin.site._registry
