@@ -50,7 +50,7 @@ REQUESTS = {
 }
 # Which object a `<int:pk>` stands for, by the path segment before it; the tenant's own are
 # swapped for the other organisation's when a customer tries theirs.
-TENANT_SEGMENTS = {"tickets", "attachments", "organisations", "reports"}
+TENANT_SEGMENTS = {"tickets", "attachments", "organisations", "reports", "sso"}
 OTHER_SEGMENTS = {"sla-changes", "views", "account-requests"}
 ACTIONS = {"portal/": list(PORTAL_ACTIONS), "desk/": list(DESK_ACTIONS)}
 
@@ -108,7 +108,8 @@ def world(make_staff, settings, tmp_path):
             organisation=owner.organisation, period_start=timezone.localdate() - timedelta(days=90),
             period_end=timezone.localdate(), status=ReportStatus.DONE, html="<p>report</p>", pdf=b"%PDF-1.4")
         pks[scope] = {**shared, "tickets": ticket.pk, "attachments": ticket.attachments.get().pk,
-                      "organisations": owner.organisation_id, "reports": report.pk}
+                      "organisations": owner.organisation_id, "reports": report.pk,
+                      "sso": owner.organisation_id}
     clients = {}
     for role, user in {Role.COORDINATOR: coordinator, **staff}.items():
         clients[role] = Client(raise_request_exception=False)  # a 500 is a status to report
