@@ -8,7 +8,7 @@ runs the protocol: discovery, authorization code with PKCE, token, ID token sign
 What allauth cannot know is who may be signed in, so ``sso_login_check`` decides that for every
 SSO login, before allauth logs anyone in:
 
-* the provider must say the e-mail address is verified (``email_verified`` exactly ``true``) and
+* the provider must say the e-mail address is verified (``email_verified`` is ``true``) and
   its domain must be one of this organisation's: an IdP speaks only for its own domains;
 * an existing account is signed in only if it belongs to this organisation and is a customer:
   SSO never reaches another tenant's user and never a member of staff, whose second factor
@@ -232,7 +232,9 @@ def sso_login_check(*, request: HttpRequest, sociallogin: SocialLogin) -> Organi
         raise SsoRefused(_("Single sign-on links to your account by your e-mail address only."))
     claims = _claims(sociallogin)
     email = str(claims.get("email") or "").strip().lower()
-    if not email or claims.get("email_verified") is not True:
+    # true, or the string "true" that some providers (Amazon Cognito) send in userinfo.
+    verified = claims.get("email_verified")
+    if not email or not (verified is True or (isinstance(verified, str) and verified.lower() == "true")):
         raise SsoRefused(_("Your sign-on provider did not confirm that your e-mail address is verified."))
     if not sso.domains.filter(domain=email.rpartition("@")[2]).exists():
         raise SsoRefused(

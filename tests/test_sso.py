@@ -1,8 +1,8 @@
 """SPEC §9: "Personal accounts, multi-factor authentication, strong passwords, SSO as an option".
 
 The SSO logins run against a real OpenID Connect provider (django-oauth-toolkit in its own
-process, tests/oidc_provider/): discovery, authorization with PKCE, token, RS256-signed ID
-token, userinfo and keys all travel over HTTP between the two processes.
+process, tests/oidc_provider/): discovery, authorization with PKCE, the token (with its
+RS256-signed ID token) and userinfo all travel over HTTP between the two processes.
 """
 
 import json
@@ -414,3 +414,43 @@ def test_socialapps_are_set_up_on_the_manager_page_not_in_the_admin():
     from django.contrib import admin
 
     assert SocialApp not in admin.site._registry
+
+
+@pytest.mark.parametrize(
+    ("claim", "accepted"),
+    [
+        (True, True),
+        ("true", True),
+        ("True", True),
+        (False, False),
+        ("false", False),
+        (None, False),
+        (1, False),
+        ("yes", False),
+    ],
+)
+def test_only_a_true_email_verified_claim_counts(db, manager, settings, rf, claim, accepted):
+    from allauth.socialaccount.models import SocialLogin
+
+    from accounts.sso import SsoRefused, sso_login_check
+
+    settings.SSO_ALLOW_LOCAL_HOSTS = ["127.0.0.1"]
+    organisation = OrganisationFactory()
+    organisation_sso_configure(
+        organisation=organisation,
+        by=manager,
+        server_url="http://127.0.0.1:1/o",
+        client_id="c",
+        client_secret="s",
+        domains=["acme.example"],
+    )
+    userinfo = {"sub": "1", "email": "new@acme.example"}
+    if claim is not None:
+        userinfo["email_verified"] = claim
+    account = SocialAccount(provider=f"org-{organisation.pk}", uid="1", extra_data={"userinfo": userinfo})
+    login = SocialLogin(account=account, user=User(email="new@acme.example"))
+    if accepted:
+        assert sso_login_check(request=rf.get("/"), sociallogin=login).organisation == organisation
+    else:
+        with pytest.raises(SsoRefused):
+            sso_login_check(request=rf.get("/"), sociallogin=login)
