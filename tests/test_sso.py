@@ -454,3 +454,52 @@ def test_only_a_true_email_verified_claim_counts(db, manager, settings, rf, clai
     else:
         with pytest.raises(SsoRefused):
             sso_login_check(request=rf.get("/"), sociallogin=login)
+
+
+WIDEST_IN_MAIN = (
+    "Math.max(...[...document.querySelectorAll('main *')].map(e => e.getBoundingClientRect().right))"
+)
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("width", [390, 1366])
+def test_a_manager_sets_up_sso_in_the_browser_and_the_login_page_offers_it(
+    browser, live_server, settings, width
+):
+    from tests.conftest import SCREENSHOTS
+
+    settings.SSO_ALLOW_LOCAL_HOSTS = ["127.0.0.1"]
+    manager = with_totp(UserFactory(role=Role.MANAGER, organisation=None, is_staff=True))
+    OrganisationFactory(name="Initech")
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    page.set_default_timeout(15000)
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=login]", manager.email)
+    page.fill("input[name=password]", "correct-horse-battery-staple")
+    page.press("input[name=password]", "Enter")
+    page.fill("input[name=code]", totp_now())
+    page.press("input[name=code]", "Enter")
+    page.wait_for_url(f"{live_server.url}/manager/")
+
+    page.click(".subnav >> text=Single sign-on")
+    page.select_option("#sso-org", label="Initech")
+    page.click("button:text-is('Set up')")
+    page.fill("input[name=server_url]", "http://127.0.0.1:8081/realms/initech")
+    page.fill("input[name=client_id]", "portal")
+    page.fill("input[name=client_secret]", "s3cret")
+    page.fill("textarea[name=domains]", "initech.example")
+    # (the top bar of a manager is wider than 390 px on every page: not this page's to mend)
+    assert page.evaluate(WIDEST_IN_MAIN) <= width
+    page.screenshot(path=str(SCREENSHOTS / f"sso-settings-{width}.png"), full_page=True)
+    page.click("button:text-is('Save')")
+    page.wait_for_selector("text=Single sign-on of Initech saved.")
+    assert page.is_visible("td >> text=initech.example")
+
+    page.click("button:has-text('Log out')")
+    page.goto(f"{live_server.url}/accounts/login/")
+    assert page.is_visible("#sso-email")
+    assert "Initech" not in page.content()
+    assert page.evaluate(WIDEST_IN_MAIN) <= width
+    page.screenshot(path=str(SCREENSHOTS / f"login-with-sso-{width}.png"), full_page=True)
+    page.close()
