@@ -260,6 +260,11 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
     def get_requests_session(self):
         return GuardedSession()
 
+    def list_providers(self, request):
+        """allauth lists every provider on its pages (login, connections): that would name every
+        organisation with SSO to anyone. The login page asks for an e-mail address instead."""
+        return []
+
     def pre_social_login(self, request, sociallogin):
         try:
             sso = sso_login_check(request=request, sociallogin=sociallogin)

@@ -231,6 +231,14 @@ def test_the_login_page_names_no_organisation_and_offers_sso_by_e_mail_address(c
     assert "Acme" not in page
 
 
+def test_no_allauth_page_lists_the_organisations_with_sso(client, acme):
+    customer = UserFactory(organisation=OrganisationFactory(name="Globex"))
+    client.force_login(customer)
+    page = client.get("/accounts/3rdparty/")
+    assert page.status_code == 200
+    assert "Acme" not in page.content.decode()
+
+
 def test_an_address_without_sso_is_told_to_use_its_password(client, acme):
     response = client.post("/sso/", {"email": "someone@elsewhere.example"})
     assert response.status_code == 400
