@@ -169,7 +169,9 @@ def organisation_sso_configure(
     app = (
         existing.app if existing else SocialApp(provider=PROVIDER, provider_id=sso_provider_id(organisation))
     )
-    app.name = organisation.name
+    # Not the organisation's name: allauth shows this on pages anyone can open by guessing
+    # /accounts/oidc/org-<n>/login/ (and the column holds 40 characters).
+    app.name = sso_provider_id(organisation)
     app.client_id = client_id
     if client_secret.strip():
         app.secret = client_secret.strip()

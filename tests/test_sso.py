@@ -239,6 +239,22 @@ def test_no_allauth_page_lists_the_organisations_with_sso(client, acme):
     assert "Acme" not in page.content.decode()
 
 
+def test_allauths_provider_page_does_not_name_the_organisation(client, manager, settings):
+    settings.SSO_ALLOW_LOCAL_HOSTS = ["127.0.0.1"]
+    organisation = OrganisationFactory(name="Very Long Customer Name " * 4)
+    organisation_sso_configure(
+        organisation=organisation,
+        by=manager,
+        server_url="http://127.0.0.1:1/o",
+        client_id="c",
+        client_secret="s",
+        domains=["long.example"],
+    )
+    page = client.get(f"/accounts/oidc/org-{organisation.pk}/login/")
+    assert page.status_code == 200
+    assert "Very Long" not in page.content.decode()
+
+
 def test_an_address_without_sso_is_told_to_use_its_password(client, acme):
     response = client.post("/sso/", {"email": "someone@elsewhere.example"})
     assert response.status_code == 400
