@@ -1,3 +1,4 @@
+from allauth.socialaccount.models import SocialApp
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminPasswordChangeForm
@@ -67,3 +68,9 @@ class UserAdmin(BaseUserAdmin):
 class AccountRequestAdmin(admin.ModelAdmin):
     list_display = ["email", "organisation_name", "status", "created_at", "decided_by"]
     list_filter = ["status"]
+
+
+# An organisation's SSO is set up on /settings/sso/ (accounts.sso), which checks the provider's
+# address and keeps each e-mail domain to one organisation; the admin's form would skip both.
+if admin.site.is_registered(SocialApp):
+    admin.site.unregister(SocialApp)

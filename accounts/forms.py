@@ -15,3 +15,37 @@ class AccountRequestForm(forms.ModelForm):
 class AccountRequestDecisionForm(forms.Form):
     decision = forms.ChoiceField(choices=[("approve", _("Approve")), ("reject", _("Reject"))])
     note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class SsoLoginForm(forms.Form):
+    email = forms.EmailField(label=_("Your work e-mail address"), max_length=254)
+
+
+class OrganisationSsoForm(forms.Form):
+    server_url = forms.CharField(
+        label=_("Provider URL"),
+        max_length=500,
+        help_text=_(
+            "The issuer, e.g. https://login.example.com/realms/acme "
+            "(its /.well-known/openid-configuration is read)."
+        ),
+    )
+    client_id = forms.CharField(label=_("Client id"), max_length=191)
+    client_secret = forms.CharField(
+        label=_("Client secret"),
+        max_length=191,
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text=_("Leave empty to keep the stored secret."),
+    )
+    domains = forms.CharField(
+        label=_("E-mail domains"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Users with a verified address of these domains are signed in, e.g. acme.com, acme.nl."),
+    )
+
+    def clean_domains(self) -> list[str]:
+        from accounts.sso import sso_domains_parse
+
+        return sso_domains_parse(self.cleaned_data["domains"])

@@ -350,3 +350,39 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class OrganisationSso(models.Model):
+    """An organisation's single sign-on (SPEC §9 "SSO as an option"): its users may log in
+    through the organisation's OpenID Connect provider, held as allauth's ``SocialApp`` (provider
+    ``openid_connect``, ``provider_id`` ``org-<pk>``). Only e-mail addresses of the domains below
+    are signed in by it, and only into this organisation (``accounts.sso``)."""
+
+    organisation = models.OneToOneField(
+        Organisation, verbose_name=_("organisation"), on_delete=models.CASCADE, related_name="sso"
+    )
+    app = models.OneToOneField("socialaccount.SocialApp", on_delete=models.CASCADE, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        verbose_name = _("single sign-on")
+        verbose_name_plural = _("single sign-on")
+
+    def __str__(self) -> str:
+        return str(self.organisation)
+
+
+class SsoDomain(models.Model):
+    """An e-mail domain whose users an organisation's SSO signs in. Unique across all
+    organisations: one domain can never lead into two tenants."""
+
+    sso = models.ForeignKey(OrganisationSso, on_delete=models.CASCADE, related_name="domains")
+    domain = models.CharField(_("e-mail domain"), max_length=253, unique=True)
+
+    class Meta:
+        ordering = ["domain"]
+        verbose_name = _("SSO e-mail domain")
+
+    def __str__(self) -> str:
+        return self.domain

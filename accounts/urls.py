@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts import views
+from accounts import sso_views, views
 
 app_name = "accounts"
 urlpatterns = [
@@ -9,4 +9,7 @@ urlpatterns = [
     path("organisations/<int:pk>/", views.organisation_detail, name="organisation_detail"),
     path("settings/tokens/", views.api_token_list, name="api_tokens"),
     path("settings/webhooks/", views.webhook_list, name="webhooks"),
+    path("settings/sso/", sso_views.sso_list, name="sso_list"),
+    path("settings/sso/<int:pk>/", sso_views.sso_edit, name="sso_edit"),
+    path("settings/sso/<int:pk>/remove/", sso_views.sso_remove, name="sso_remove"),
 ]

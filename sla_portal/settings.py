@@ -5,6 +5,7 @@ under ``var/``, so the product starts with nothing but Python. ``DATABASE_URL`` 
 ``REDIS_URL`` switch it to PostgreSQL and Redis.
 """
 
+import ipaddress
 from pathlib import Path
 
 import environ
@@ -45,6 +46,8 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
     "accounts",
     "sla",
     "tickets",
@@ -60,6 +63,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "accounts.allowlist.ManagementAllowListMiddleware",
     "accounts.middleware.RequireSecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -145,6 +149,16 @@ ACCOUNT_RATE_LIMITS = {
     # The public account-request form (accounts.views.account_request_create).
     "account_request": env.str("ACCOUNT_REQUEST_RATE_LIMIT", default="5/h/ip"),
 }
+# Single sign-on: an organisation's own OpenID Connect provider, set up by a support manager
+# (accounts/sso.py decides whom it may sign in). Every call our server makes to a provider
+# gives up after this many seconds.
+SOCIALACCOUNT_ADAPTER = "accounts.sso.SocialAccountAdapter"
+SOCIALACCOUNT_REQUESTS_TIMEOUT = env.int("SOCIALACCOUNT_REQUESTS_TIMEOUT", default=5)
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False  # accounts.sso links by verified e-mail, with its own checks
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_STORE_TOKENS = False
+# Provider hosts that may be reached over http and on internal addresses: development only.
+SSO_ALLOW_LOCAL_HOSTS = env.list("SSO_ALLOW_LOCAL_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "SLA Portal"
 # Accept the code of the 30-second step before or after too (RFC 6238 §5.2): a code typed as
@@ -240,6 +254,15 @@ SESSION_COOKIE_HTTPONLY = True
 # Sessions are read from the cache, written through to the database: one query less on every
 # page (~0.7 ms of a list page's ~10 ms budget, bench/desk.py).
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+
+# Networks (CIDRs, comma separated) the desk, the manager pages, the admin and staff accounts
+# answer from; empty: anywhere (accounts/allowlist.py).
+MANAGEMENT_ALLOWED_NETWORKS = env.list("MANAGEMENT_ALLOWED_NETWORKS", default=[])
+for _cidr in MANAGEMENT_ALLOWED_NETWORKS:
+    try:
+        ipaddress.ip_network(_cidr, strict=False)
+    except ValueError as _exc:
+        raise ImproperlyConfigured(f"MANAGEMENT_ALLOWED_NETWORKS: {_cidr!r} is not a network") from _exc
 
 # Celery: the broker is Redis when there is one, else kombu's filesystem transport
 # under var/, which worker and beat on one machine share without any server.

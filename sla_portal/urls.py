@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from accounts import sso_views
 from accounts import views as account_views
 from sla_portal.health import healthz
 
@@ -18,6 +19,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its start-up script as a file of its own: no inline script (CSP).
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
+    path("sso/", sso_views.sso_login, name="sso_login"),
     path("request-account/", account_views.account_request_create, name="account_request"),
     path("", account_views.home, name="home"),
     path("", include("accounts.urls")),

@@ -51,7 +51,7 @@ REQUESTS = {
 }
 # Which object a `<int:pk>` stands for, by the path segment before it; the tenant's own are
 # swapped for the other organisation's when a customer tries theirs.
-TENANT_SEGMENTS = {"tickets", "attachments", "organisations", "reports", "drafts", "draft-files"}
+TENANT_SEGMENTS = {"tickets", "attachments", "organisations", "reports", "drafts", "draft-files", "sso"}
 OTHER_SEGMENTS = {"sla-changes", "views", "account-requests"}
 ACTIONS = {"portal/": list(PORTAL_ACTIONS), "desk/": list(DESK_ACTIONS)}
 
@@ -112,7 +112,8 @@ def world(make_staff, settings, tmp_path):
                                   files=[SimpleUploadedFile("log.txt", b"trace")])
         pks[scope] = {**shared, "tickets": ticket.pk, "attachments": ticket.attachments.get().pk,
                       "organisations": owner.organisation_id, "reports": report.pk, "drafts": draft.pk,
-                      "draft-files": draft.files.get().pk}
+                      "draft-files": draft.files.get().pk,
+                      "sso": owner.organisation_id}
     clients = {}
     for role, user in {Role.COORDINATOR: coordinator, **staff}.items():
         clients[role] = Client(raise_request_exception=False)  # a 500 is a status to report

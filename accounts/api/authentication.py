@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
+from accounts.allowlist import refusal_message, request_may_manage
 from accounts.models import ApiToken
 from accounts.services import api_token_hash
 
@@ -33,6 +34,9 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
         )
         if token is None or not token.user.is_active:
             raise exceptions.AuthenticationFailed(_("Invalid or revoked token."))
+        if token.user.is_support_staff and not request_may_manage(request):
+            # A staff token does what the desk does: it obeys the desk's allow-list.
+            raise exceptions.PermissionDenied(refusal_message())
         now = timezone.now()
         if (
             token.last_used_at is None

@@ -36,7 +36,15 @@ def _routes(resolver=None, prefix=""):
 def test_every_customer_facing_route_with_an_id_is_covered_by_a_tenancy_test():
     """A new customer route that takes an object id must be added to a tenancy test."""
     covered = {"organisations/<int:pk>/"}
-    staff_only_prefixes = ("admin/", "account-requests/", "desk/", "manager/", "accounts/", "api/")
+    staff_only_prefixes = (
+        "admin/",
+        "account-requests/",
+        "desk/",
+        "manager/",
+        "accounts/",
+        "api/",
+        "settings/sso/",
+    )
     customer_routes_with_ids = {
         route
         for route in _routes()
