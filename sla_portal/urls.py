@@ -25,3 +25,5 @@ urlpatterns = [
     path("desk/", include("tickets.urls.desk")),
     path("manager/", include("sla.urls")),
 ]
+
+handler500 = "sla_portal.outage.server_error"
