@@ -279,7 +279,9 @@ def calendar_changed(*, calendar: Calendar | None = None) -> None:
 def sla_calendar_recompute(*, calendar_id: int, batch_size: int = RECOMPUTE_BATCH) -> int:
     """Recompute every open clock on a calendar, in batches; safe to run twice. Marks the
     calendar's version as recomputed when done (``sla_catch_up`` redoes a calendar behind)."""
-    version = Calendar.objects.values_list("version", flat=True).get(pk=calendar_id)
+    version = Calendar.objects.filter(pk=calendar_id).values_list("version", flat=True).first()
+    if version is None:
+        return 0  # deleted since
     done, after_pk = 0, 0
     while True:
         with transaction.atomic():

@@ -26,10 +26,19 @@ from rest_framework.test import APIClient
 
 import sla_portal.cache
 import sla_portal.tasks_util
-from accounts.models import Notification, Role, Webhook, WebhookDelivery, WebhookEvent
+from accounts.models import (
+    Notification,
+    NotificationTopic,
+    Role,
+    Subscription,
+    Webhook,
+    WebhookDelivery,
+    WebhookEvent,
+)
 from accounts.services import api_token_create
 from accounts.tasks import notification_deliver_pending_task, webhook_deliver_due_task
 from conftest import login_with_second_factor
+from sla.announcements import announcement_publish
 from sla.models import Calendar, ReportStatus, ServiceReport
 from sla.reports import service_report_request
 from sla.services import calendar_changed
@@ -265,6 +274,8 @@ def test_what_could_not_be_enqueued_after_a_commit_is_caught_up_by_the_beat(own_
         report = service_report_request(
             organisation=coordinator.organisation, start=today - timedelta(days=30), end=today, by=manager
         )
+    Subscription.objects.get_or_create(user=coordinator, topic=NotificationTopic.NEWS)
+    announcement_publish(by=manager, topic=NotificationTopic.NEWS, title="Maintenance", body="Sunday 06:00")
     own_redis.start()
     time.sleep(sla_portal.tasks_util.SKIP_SECONDS)  # the beat comes minutes later
 
@@ -280,5 +291,6 @@ def test_what_could_not_be_enqueued_after_a_commit_is_caught_up_by_the_beat(own_
         _wait_for(lambda: not Notification.objects.filter(sent_at__isnull=True).exists())
     calendar.refresh_from_db()
     assert calendar.recomputed_version == calendar.version
+    assert Notification.objects.get(recipient=coordinator, subject__contains="Maintenance").sent_at
     report_url = reverse("service:report_detail", args=[report.pk])
     assert Notification.objects.filter(recipient=coordinator, body__contains=report_url).count() == 1
