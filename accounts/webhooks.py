@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User, Webhook, WebhookDelivery, WebhookEvent
+from sla_portal.tasks_util import enqueue_on_commit
 
 # Wait before attempt n+1 after n failures: a minute, then longer, giving up after a day.
 RETRY_DELAYS = [
@@ -67,7 +68,7 @@ def webhook_emit(*, event: str, payloads: Iterable[dict]) -> int:
     )
     from accounts.tasks import webhook_deliver_due_task
 
-    transaction.on_commit(webhook_deliver_due_task.delay)
+    enqueue_on_commit(webhook_deliver_due_task)  # caught up by the "webhooks" beat
     return len(rows)
 
 

@@ -21,6 +21,7 @@ from sla.models import (
     Target,
 )
 from sla.selectors import policy_version_in_force
+from sla_portal.tasks_util import enqueue_on_commit
 
 #: SPEC §8: announced one month before they take effect; objections within one month.
 NOTICE_MONTHS = 1
@@ -38,7 +39,7 @@ def add_months(day: date | datetime, months: int):
 def _deliver_after_commit() -> None:
     from accounts.tasks import notification_deliver_pending_task
 
-    transaction.on_commit(lambda: notification_deliver_pending_task.delay())
+    enqueue_on_commit(notification_deliver_pending_task)  # caught up by the "notifications" beat
 
 
 @transaction.atomic

@@ -50,6 +50,9 @@ class Calendar(models.Model):
         default=LiberationDay.LUSTRUM,
     )
     version = models.PositiveIntegerField(default=1, editable=False)
+    # The version whose open clocks were last recomputed: behind ``version`` while a recompute
+    # is queued, or when its enqueue failed (sla.tasks.sla_catch_up_task then does it).
+    recomputed_version = models.PositiveIntegerField(default=1, editable=False)
 
     class Meta:
         ordering = ["name"]
@@ -733,6 +736,9 @@ class ServiceReport(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )  # empty: the quarterly beat job
     created_at = models.DateTimeField(auto_now_add=True)
+    # When it was last (re)queued: a report queued long ago was never enqueued (the broker was
+    # down) and sla.tasks.sla_catch_up_task enqueues it again.
+    queued_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     emailed_at = models.DateTimeField(null=True, blank=True)
 

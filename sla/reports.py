@@ -44,6 +44,7 @@ from sla.selectors import (
     clock_explain,
     level_terms,
 )
+from sla_portal.tasks_util import enqueue, enqueue_on_commit
 from tickets.choices import Priority, TicketKind
 
 # --- periods ---------------------------------------------------------------------------------
@@ -281,8 +282,9 @@ def service_report_request(*, organisation: Organisation, start: date, end: date
     report, _created = ServiceReport.objects.select_for_update().get_or_create(
         organisation=organisation, period_start=start, period_end=end, defaults={"requested_by": by})
     report.status, report.progress, report.error, report.requested_by = ReportStatus.QUEUED, 0, "", by
-    report.save(update_fields=["status", "progress", "error", "requested_by"])
-    transaction.on_commit(lambda: service_report_generate_task.delay(report_id=report.pk))
+    report.queued_at = timezone.now()
+    report.save(update_fields=["status", "progress", "error", "requested_by", "queued_at"])
+    enqueue_on_commit(service_report_generate_task, report_id=report.pk)  # caught up: sla_catch_up_task
     return report
 
 
@@ -309,6 +311,8 @@ def service_report_generate(*, report_id: int, now: datetime | None = None) -> S
         raise
     with transaction.atomic():
         report = ServiceReport.objects.select_for_update().get(pk=report.pk)
+        if report.status == ReportStatus.DONE:
+            return report  # made meanwhile by a second enqueue (sla_catch_up): mailed once
         report.html, report.pdf = html, pdf
         report.status, report.progress, report.finished_at = ReportStatus.DONE, 100, timezone.now()
         report.save(update_fields=["html", "pdf", "status", "progress", "finished_at"])
@@ -337,7 +341,29 @@ def _report_mail(report: ServiceReport) -> None:
     Notification.objects.bulk_create(rows)
     report.emailed_at = timezone.now()
     report.save(update_fields=["emailed_at"])
-    transaction.on_commit(lambda: notification_deliver_pending_task.delay())
+    enqueue_on_commit(notification_deliver_pending_task)  # caught up by the "notifications" beat
+
+
+# A queued report normally starts within seconds; one queued longer was not enqueued.
+REQUEUE_AFTER = timedelta(minutes=10)
+
+
+def service_reports_requeue(*, now: datetime | None = None) -> list[int]:
+    """Enqueue again every report queued more than ``REQUEUE_AFTER`` ago (its enqueue failed:
+    the broker was down); the ids enqueued. Generating twice mails once
+    (``service_report_generate``)."""
+    from sla.tasks import service_report_generate_task
+
+    now = now or timezone.now()
+    stale = list(ServiceReport.objects.filter(status=ReportStatus.QUEUED)
+                 .filter(Q(queued_at__isnull=True) | Q(queued_at__lt=now - REQUEUE_AFTER))
+                 .values_list("pk", flat=True))
+    requeued = []
+    for report_id in stale:
+        if enqueue(service_report_generate_task, report_id=report_id):
+            ServiceReport.objects.filter(pk=report_id, status=ReportStatus.QUEUED).update(queued_at=now)
+            requeued.append(report_id)
+    return requeued
 
 
 def service_reports_due(*, today: date | None = None) -> list[ServiceReport]:

@@ -27,6 +27,7 @@ from sla.models import (
     TransitionKind,
 )
 from sla.selectors import business_calendar, targets_for
+from sla_portal.tasks_util import enqueue, enqueue_on_commit
 
 # --- clocks -----------------------------------------------------------------------------
 
@@ -283,11 +284,16 @@ def calendar_changed(*, calendar: Calendar | None = None) -> None:
     calendars = Calendar.objects.filter(pk=calendar.pk) if calendar else Calendar.objects.all()
     calendars.update(version=F("version") + 1)
     for calendar_id in calendars.values_list("pk", flat=True):
-        transaction.on_commit(lambda pk=calendar_id: sla_calendar_recompute_task.delay(calendar_id=pk))
+        # caught up by sla_catch_up_task: the calendar's recomputed_version stays behind
+        enqueue_on_commit(sla_calendar_recompute_task, calendar_id=calendar_id)
 
 
 def sla_calendar_recompute(*, calendar_id: int, batch_size: int = RECOMPUTE_BATCH) -> int:
-    """Recompute every open clock on a calendar, in batches; safe to run twice."""
+    """Recompute every open clock on a calendar, in batches; safe to run twice. Marks the
+    calendar's version as recomputed when done (``sla_catch_up`` redoes a calendar behind)."""
+    version = Calendar.objects.filter(pk=calendar_id).values_list("version", flat=True).first()
+    if version is None:
+        return 0  # deleted since
     done, after_pk = 0, 0
     while True:
         with transaction.atomic():
@@ -300,6 +306,9 @@ def sla_calendar_recompute(*, calendar_id: int, batch_size: int = RECOMPUTE_BATC
                 .order_by("pk")[:batch_size]
             )
             if not clocks:
+                Calendar.objects.filter(pk=calendar_id, recomputed_version__lt=version).update(
+                    recomputed_version=version
+                )
                 return done
             calendar = business_calendar(clocks[0].calendar)
             for clock in clocks:
@@ -314,6 +323,16 @@ def sla_calendar_recompute(*, calendar_id: int, batch_size: int = RECOMPUTE_BATC
             _crossings_watch(clocks)
             after_pk = clocks[-1].pk
             done += len(clocks)
+
+
+def sla_calendars_catch_up() -> list[int]:
+    """Recompute the calendars whose last change was never recomputed (its task could not be
+    enqueued, or was lost); the ids done. A recompute still queued may run a second time:
+    harmless, it is idempotent."""
+    behind = list(Calendar.objects.filter(recomputed_version__lt=F("version")).values_list("pk", flat=True))
+    for calendar_id in behind:
+        sla_calendar_recompute(calendar_id=calendar_id)
+    return behind
 
 
 # --- the sweep ----------------------------------------------------------------------------
@@ -432,7 +451,7 @@ def sla_sweep(*, now: datetime | None = None, batch_size: int = SWEEP_BATCH) -> 
     if result.at_risk or result.breached:
         from accounts.tasks import notification_deliver_pending_task
 
-        notification_deliver_pending_task.delay()
+        enqueue(notification_deliver_pending_task)  # caught up by the "notifications" beat
     return result
 
 

@@ -23,6 +23,15 @@ def sla_calendar_recompute_task(*, calendar_id: int) -> int:
     return services.sla_calendar_recompute(calendar_id=calendar_id)
 
 
+@shared_task
+def sla_catch_up_task() -> dict:
+    """What a down broker kept from being enqueued after a commit, and no other beat redoes:
+    calendar recomputes and service reports (sla_portal.tasks_util)."""
+    from sla.reports import service_reports_requeue
+
+    return {"calendars": services.sla_calendars_catch_up(), "reports": service_reports_requeue()}
+
+
 # --- managers: service reports -------------------------------------------------------------
 
 

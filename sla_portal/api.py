@@ -12,12 +12,14 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from accounts.models import IdempotencyKey
+from sla_portal.outage import OUTAGE_ERRORS, RETRY_AFTER_SECONDS, outage_message
 from tickets.services import TicketConflict
 
 
 def exception_handler(exc, context):
     """Every error body is `{"message": str, "errors": {field: [str]}}`; the services' Django
-    ValidationError and PermissionDenied become 400 and 403 instead of 500."""
+    ValidationError and PermissionDenied become 400 and 403 instead of 500, an outage (a
+    server the request needs is down) 503 with `Retry-After`."""
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
@@ -28,6 +30,8 @@ def exception_handler(exc, context):
         exc = exceptions.NotFound()
     elif isinstance(exc, TicketConflict):  # a stale expected_version
         exc = Conflict(str(exc))
+    elif isinstance(exc, OUTAGE_ERRORS):  # Redis, the broker or the database is down
+        exc = ServiceUnavailable(outage_message())
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
@@ -45,6 +49,14 @@ def exception_handler(exc, context):
         detail = data.get("detail", data) if isinstance(data, dict) else data
         response.data = {"message": str(detail), "errors": {}}
     return response
+
+
+class ServiceUnavailable(exceptions.APIException):
+    """A server the request needs is down: 503 with ``Retry-After`` (DRF sets it from ``wait``)."""
+
+    status_code = 503
+    default_code = "service_unavailable"
+    wait = RETRY_AFTER_SECONDS
 
 
 class Conflict(exceptions.APIException):

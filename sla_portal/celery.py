@@ -17,6 +17,8 @@ app.conf.beat_schedule = {
     # The outbox is also flushed right after each write; this catches what a down broker missed.
     "notifications": {"task": "accounts.tasks.notification_deliver_pending_task", "schedule": 60.0},
     "webhooks": {"task": "accounts.tasks.webhook_deliver_due_task", "schedule": 60.0},
+    # Calendar recomputes and service reports whose enqueue failed (sla_portal.tasks_util).
+    "catch-up": {"task": "sla.tasks.sla_catch_up_task", "schedule": 300.0},
     # Service reports of the period that just ended: every morning; the job itself waits for a
     # working day and makes each missing report once, so a day the beat was down is caught up.
     "service-reports": {"task": "sla.tasks.service_reports_due_task", "schedule": crontab(hour=6, minute=15)},

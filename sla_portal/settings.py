@@ -108,6 +108,8 @@ if REDIS_URL:
             "BACKEND": "sla_portal.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.str("CACHE_PREFIX", default="sla"),
+            # A Redis error is a cache miss (sla_portal.cache); these bound a hung one.
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
         }
     }
 else:
@@ -252,7 +254,8 @@ CONTENT_SECURITY_POLICY = {
 }
 SESSION_COOKIE_HTTPONLY = True
 # Sessions are read from the cache, written through to the database: one query less on every
-# page (~0.7 ms of a list page's ~10 ms budget, bench/desk.py).
+# page (~0.7 ms of a list page's ~10 ms budget, bench/desk.py). With Redis down they are read
+# from the database: logged-in users stay logged in (sla_portal.cache makes errors misses).
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 # Networks (CIDRs, comma separated) the desk, the manager pages, the admin and staff accounts
@@ -281,7 +284,21 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
 else:
     # A task that is not acknowledged within this many seconds goes to another worker;
     # it must exceed the longest task (the hard time limit below).
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # Short socket timeouts: a request that enqueues after its commit must learn in seconds
+    # that the broker is down (the enqueue is then skipped and caught up, tasks_util).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": 3600,
+        "socket_connect_timeout": 2,
+        "socket_timeout": 3,
+    }
+# Publishing: two attempts at most, then the caller's enqueue gives up (sla_portal.tasks_util).
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"

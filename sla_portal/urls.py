@@ -28,3 +28,5 @@ urlpatterns = [
     path("desk/", include("tickets.urls.desk")),
     path("manager/", include("sla.urls")),
 ]
+
+handler500 = "sla_portal.outage.server_error"

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Notification, NotificationTopic, Role, User, WebhookEvent
 from accounts.webhooks import webhook_emit
 from sla.models import Clock, ClockState
+from sla_portal.tasks_util import enqueue
 from tickets import selectors
 from tickets.choices import ProcessStep, RaciLetter, RaciRole
 from tickets.models import Ticket, TicketChange
@@ -316,10 +317,7 @@ def _deliver_soon() -> None:
     """The outbox is flushed by beat every minute anyway: a broker hiccup here loses nothing."""
     from accounts.tasks import notification_deliver_pending_task
 
-    try:
-        notification_deliver_pending_task.delay()
-    except Exception:  # the write is committed; delivery waits for the next beat
-        logger.warning("could not enqueue notification delivery", exc_info=True)
+    enqueue(notification_deliver_pending_task)
 
 
 def field_error(field: str, message: str) -> ValidationError:

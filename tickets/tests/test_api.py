@@ -90,6 +90,20 @@ def test_a_retried_post_with_the_same_idempotency_key_creates_one_ticket(coordin
     assert Ticket.objects.count() == 2
 
 
+def test_registering_is_limited_to_30_a_minute_per_user_with_retry_after(coordinator_ext, other_customer):
+    """The README's API section promises integrations this limit and the header to read."""
+    client = api(coordinator_ext)
+    for n in range(30):
+        ok(client.post("/api/v1/tickets/", {**NEW_INCIDENT, "title": f"Batch {n}"}, format="json"), 201)
+    refused = client.post("/api/v1/tickets/", NEW_INCIDENT, format="json")
+    assert refused.status_code == 429
+    assert 0 < int(refused["Retry-After"]) <= 60
+    assert refused.json()["errors"] == {} and refused.json()["message"]
+    assert Ticket.objects.count() == 30
+    ok(api(other_customer).post("/api/v1/tickets/", NEW_INCIDENT, format="json"), 201)  # per user
+    ok(client.get("/api/v1/tickets/"))  # reading is not limited by it
+
+
 def test_a_failed_create_is_not_remembered_under_its_key(coordinator_ext):
     client = api(coordinator_ext)
     bad = client.post(
