@@ -102,8 +102,12 @@ def _clock_apply(clock: Clock, derived: Derived, calendar: BusinessCalendar, at_
         target, risk = _thresholds(clock, at_risk_percent)
         clock.due_at = _reached(derived, calendar, target)
         clock.at_risk_at = _reached(derived, calendar, risk)
-        left = max(target - derived.consumed_seconds, 0)
-        clock.breach_check_at = calendar.add(derived.segment_started_at, left + 1)
+        left = target - derived.consumed_seconds
+        # Counted more than the target before this stretch (a priority change shortened it):
+        # breached already, at the deadline.
+        clock.breach_check_at = (
+            clock.due_at if left < 0 else calendar.add(derived.segment_started_at, left + 1)
+        )
 
 
 def _breach_record_if_exceeded(clock: Clock, derived: Derived) -> None:
