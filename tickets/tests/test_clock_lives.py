@@ -3,7 +3,7 @@
 Issue 11, rules 4 and 7. Hypothesis draws a life - a registration, then questions, the
 customer's answers, priority changes, public replies, resolution and reopening, at random
 instants (nights, weekends, holidays, the DST changes) - and drives it through the services on
-the database under a frozen clock, with the sweep running before every step. After every step
+the database under a frozen clock, with the sweep running before most steps. After every step
 each clock's state, target, consumption, deadline, at-risk instant, verdict and recorded
 transitions must equal what the model below computes from the same life: the SLA figures of
 document 001 and SPEC §2 written out here, the priority matrix of SPEC §4, and business time
@@ -220,15 +220,25 @@ def possible(model: ModelTicket, now: datetime) -> list[str]:
     return [action for action in ACTIONS if actions[action]]
 
 
-delays = st.one_of(
-    st.integers(min_value=0, max_value=180),  # within the hour or so
-    st.integers(min_value=180, max_value=3 * 24 * 60),  # over nights and weekends
-    st.integers(min_value=3 * 24 * 60, max_value=12 * 24 * 60),  # past long targets
+# Minutes between steps, from one of these spans; Hypothesis's integers favour the ends of a
+# range, so the span is drawn first and a large integer spreads the minutes over it.
+SPANS = [
+    (0, 180),  # within the hour or so
+    (180, 3 * 24 * 60),  # over nights and weekends
+    (3 * 24 * 60, 12 * 24 * 60),  # past targets in days
+    (12 * 24 * 60, 35 * 24 * 60),  # past 20 business days of resolution
+]
+delays = st.builds(
+    lambda span, n: span[0] + n % (span[1] - span[0] + 1), st.sampled_from(SPANS), st.integers(0, 2**24)
 )
 lives = st.fixed_dictionaries(
     {
-        "level": st.sampled_from(["default", "extended"]),
-        "kind": st.sampled_from(["incident", "change", "information_request"]),
+        # Extended incidents most: only they have a resolution target as well (20-60 days)
+        "cell": st.sampled_from(
+            [("extended", "incident")] * 3
+            + [("default", "incident"), ("default", "change"), ("default", "information_request")]
+            + [("extended", "change"), ("extended", "information_request")]
+        ),
         "urgency": st.integers(1, 3),
         "impact": st.integers(1, 3),
         "start": st.builds(
@@ -237,9 +247,13 @@ lives = st.fixed_dictionaries(
             st.integers(0, 10 * 24 * 60),
         ),
         "steps": st.lists(
-            st.tuples(st.integers(0, len(ACTIONS) - 1), delays, st.integers(1, 3), st.integers(1, 3)),
-            min_size=1,
-            max_size=10,
+            # (action, minutes since the last step, urgency, impact, whether the beat's sweep ran
+            # just before: not always, so that a pause or stop must find a breach itself)
+            st.tuples(
+                st.integers(0, len(ACTIONS) - 1), delays, st.integers(1, 3), st.integers(1, 3), st.booleans()
+            ),
+            min_size=4,
+            max_size=12,
         ),
     }
 )
@@ -277,7 +291,7 @@ def check(ticket: Ticket, model: ModelTicket, now: datetime, step: str) -> None:
 
 
 def live(life: dict, coordinators: dict, agent) -> None:
-    level, kind = life["level"], life["kind"]
+    level, kind = life["cell"]
     coordinator = coordinators[level]
     closed = CLOSED[level]
     now = life["start"]
@@ -295,14 +309,15 @@ def live(life: dict, coordinators: dict, agent) -> None:
         },
     )
     check(ticket, model, now, "registration")
-    for choice, minutes, urgency, impact in life["steps"]:
+    for choice, minutes, urgency, impact, swept in life["steps"]:
         now += timedelta(minutes=minutes)
         allowed = possible(model, now)
         action = allowed[choice % len(allowed)]
         with time_machine.travel(now, tick=False):
-            sla_sweep()
-            for clock in model.clocks.values():
-                clock.sweep(now)
+            if swept:
+                sla_sweep()
+                for clock in model.clocks.values():
+                    clock.sweep(now)
             ticket.refresh_from_db()
             if action == "clear":
                 services.ticket_classify(ticket=ticket, by=agent, clarity="clear")
@@ -363,10 +378,14 @@ def test_random_ticket_lives_keep_every_clock_as_the_sla_says(coordinator_ext, c
         CLOSED[level] = calendar_closed_dates(Calendar.objects.get(pk=service_level.calendar_id))
     coordinators = {"default": coordinator_def, "extended": coordinator_ext}
 
-    # Bounded: ~0.3 s a life on this machine; derandomized, so every run draws the same lives and
-    # nothing is written to a .hypothesis directory.
+    # Bounded: 100 lives took 14 s here (about 30 s while the machine was busy); derandomized,
+    # so every run draws the same lives, and nothing is written to a .hypothesis directory.
+    # Breaking the engine in turn (a resumed clock's deadline or at-risk instant moved to the
+    # resume, a passed deadline moved by a priority change, no breach recorded at a pause, a
+    # question not counted as the response) fails it; the closing-time edge is left to
+    # sla/tests/test_clocks.py, which these lives seldom hit.
     @settings(
-        max_examples=50,
+        max_examples=100,
         deadline=None,
         derandomize=True,
         database=None,
