@@ -182,7 +182,8 @@ def load(tickets: int) -> dict:
         cursor.execute("INSERT INTO sla_clocktransition (clock_id, kind, crossed_at, recorded_at) "
                        "SELECT c.id, t.kind, t.instant, %(t0)s - interval '1 day' "
                        + crossings.format(old="true"), params)
-        cursor.execute("INSERT INTO sla_pendingcrossing (clock_id, kind, at) SELECT c.id, t.kind, t.instant "
+        cursor.execute("INSERT INTO sla_pendingcrossing (clock_id, kind, at, crossed_at) "
+                       "SELECT c.id, t.kind, t.instant, t.instant "
                        + crossings.format(old="false") + " ORDER BY t.instant", params)
         for table in ("tickets_ticket", "sla_clock", "sla_clocktransition", "sla_pendingcrossing"):
             cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608 - literal names  # nosec B608

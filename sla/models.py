@@ -432,7 +432,11 @@ class PendingCrossing(models.Model):
     # Indexed by the unique (clock, kind) constraint.
     clock = models.ForeignKey(Clock, on_delete=models.CASCADE, related_name="+", db_index=False)
     kind = models.CharField(max_length=10, choices=TransitionKind.choices)
-    at = models.DateTimeField()
+    at = models.DateTimeField()  # from when the sweep records it
+    # What the transition records: the at-risk instant (``at`` itself) or the deadline. A
+    # breach begins a business second after its deadline, which may be the next opening
+    # (a deadline at closing time) or a resume (a clock paused at its deadline).
+    crossed_at = models.DateTimeField()
 
     class Meta:
         verbose_name = _("pending SLA crossing")

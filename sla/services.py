@@ -1,7 +1,8 @@
 """Writes of the SLA engine: clocks, their recomputation, the sweep, calendar changes."""
 
 from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
 
@@ -40,44 +41,84 @@ class Derived:
     consumed_seconds: int
     segment_started_at: datetime | None
     stopped_at: datetime | None
-    target_used_up_at: datetime | None = None  # within a closed stretch, if asked
+    # For each amount of business time asked about (the target, the at-risk share) that the
+    # closed stretches counted: the earliest instant the clock had counted that much.
+    reached_at: dict[int, datetime] = field(default_factory=dict)
 
 
 def clock_replay(
-    events: list[ClockEvent], calendar: BusinessCalendar, *, target_seconds: int | None = None
+    events: list[ClockEvent], calendar: BusinessCalendar, *, thresholds: Iterable[int | None] = ()
 ) -> Derived:
     """The clock's state is its events: business time counted over the running stretches;
-    with ``target_seconds``, also the instant a closed stretch used the target up."""
-    state, consumed, running_since, stopped_at, used_up_at = ClockState.RUNNING, 0, None, None, None
+    for each of ``thresholds`` the closed stretches reached, the instant they reached it."""
+    state, consumed, running_since, stopped_at = ClockState.RUNNING, 0, None, None
+    waiting = sorted({threshold for threshold in thresholds if threshold is not None})
+    reached: dict[int, datetime] = {}
     for event in events:
         if event.action in (ClockAction.START, ClockAction.RESUME):
             state, running_since = ClockState.RUNNING, event.at
         else:
             if running_since is not None:
                 stretch = int(calendar.elapsed(running_since, event.at))
-                if target_seconds is not None and consumed <= target_seconds < consumed + stretch:
-                    used_up_at = calendar.add(running_since, target_seconds - consumed)
+                while waiting and consumed + stretch >= waiting[0] and (stretch or waiting[0] <= consumed):
+                    threshold = waiting.pop(0)
+                    reached[threshold] = calendar.add(running_since, max(threshold - consumed, 0))
                 consumed += stretch
                 running_since = None
             if event.action == ClockAction.PAUSE:
                 state = ClockState.PAUSED
             else:
                 state, stopped_at = ClockState.STOPPED, event.at
-    return Derived(state, consumed, running_since, stopped_at, used_up_at)
+    return Derived(state, consumed, running_since, stopped_at, reached)
+
+
+def _thresholds(clock: Clock, at_risk_percent: int) -> tuple[int, ...]:
+    """The amounts of business time whose instants a clock stores: its target, its at-risk share."""
+    target = clock.target_seconds
+    return () if target is None else (target, target * at_risk_percent // 100)
+
+
+def _reached(derived: Derived, calendar: BusinessCalendar, threshold: int) -> datetime:
+    """The instant a running clock has counted ``threshold``: in a closed stretch (the past,
+    whatever pause, resume or priority change followed: SPEC §2), or ahead in this one."""
+    if threshold in derived.reached_at:
+        return derived.reached_at[threshold]
+    return calendar.add(derived.segment_started_at, max(threshold - derived.consumed_seconds, 0))
 
 
 def _clock_apply(clock: Clock, derived: Derived, calendar: BusinessCalendar, at_risk_percent: int) -> None:
-    """Store the derivation and the instants that follow from it (due, at risk)."""
+    """Store the derivation and the instants that follow from it (due, at risk).
+
+    The deadline is the instant the target was used up, also when that lies in an earlier
+    running stretch: a deadline that has passed stays passed (SPEC §2). The breach itself
+    begins a business second later (a response at the deadline is in time, one counted at a
+    closing deadline the next morning before opening too), which is when the sweep looks:
+    ``breach_check_at``, kept on the instance for ``_crossings_watch``."""
     clock.state = derived.state
     clock.consumed_seconds = derived.consumed_seconds
     clock.segment_started_at = derived.segment_started_at
     clock.stopped_at = derived.stopped_at
-    clock.due_at = clock.at_risk_at = None
+    clock.due_at = clock.at_risk_at = clock.breach_check_at = None
     if derived.state == ClockState.RUNNING and clock.target_seconds is not None:
-        left = clock.target_seconds - derived.consumed_seconds
-        risk_left = clock.target_seconds * at_risk_percent // 100 - derived.consumed_seconds
-        clock.due_at = calendar.add(derived.segment_started_at, max(left, 0))
-        clock.at_risk_at = calendar.add(derived.segment_started_at, max(risk_left, 0))
+        target, risk = _thresholds(clock, at_risk_percent)
+        clock.due_at = _reached(derived, calendar, target)
+        clock.at_risk_at = _reached(derived, calendar, risk)
+        left = target - derived.consumed_seconds
+        # Counted more than the target before this stretch (a priority change shortened it):
+        # breached already, at the deadline.
+        clock.breach_check_at = (
+            clock.due_at if left < 0 else calendar.add(derived.segment_started_at, left + 1)
+        )
+
+
+def _breach_record_if_exceeded(clock: Clock, derived: Derived) -> None:
+    """A clock that stops or pauses having counted more than its target breached at the instant
+    it used the target up (its deadline then), even if no sweep saw it run late."""
+    target = clock.target_seconds
+    if derived.state != ClockState.RUNNING and target is not None and derived.consumed_seconds > target:
+        ClockTransition.objects.get_or_create(
+            clock=clock, kind=TransitionKind.BREACHED, defaults={"crossed_at": derived.reached_at[target]}
+        )
 
 
 CLOCK_DERIVED_FIELDS = [
@@ -95,7 +136,7 @@ CLOCK_DERIVED_FIELDS = [
 def _clock_recompute(clock: Clock, *, level: ServiceLevel) -> Derived:
     calendar = business_calendar(clock.calendar)
     events = list(clock.events.order_by("at", "pk"))
-    derived = clock_replay(events, calendar, target_seconds=clock.target_seconds)
+    derived = clock_replay(events, calendar, thresholds=_thresholds(clock, level.at_risk_percent))
     _clock_apply(clock, derived, calendar, level.at_risk_percent)
     clock_measure(clock, started_at=events[0].at if events else None, calendar=calendar)
     return derived
@@ -148,17 +189,22 @@ def sla_clocks_start(*, ticket, by: User | None) -> list[Clock]:
 
 def _crossings_watch(clocks: list[Clock]) -> None:
     """Keep the sweep's list of pending crossings in step with the clocks' stored instants:
-    a running clock's at-risk instant and deadline, unless already recorded."""
+    a running clock's at-risk instant and deadline, unless already recorded. A breach is
+    looked for from the instant the clock counts more than its target, and recorded at its
+    deadline (``_clock_apply``)."""
     ids = [clock.pk for clock in clocks]
     # Waits for a sweep holding one of these rows; what it recorded is then visible below.
     PendingCrossing.objects.filter(clock_id__in=ids).delete()
     recorded = set(ClockTransition.objects.filter(clock_id__in=ids).values_list("clock_id", "kind"))
     PendingCrossing.objects.bulk_create(
-        PendingCrossing(clock_id=clock.pk, kind=kind, at=at)
+        PendingCrossing(clock_id=clock.pk, kind=kind, at=at or crossed_at, crossed_at=crossed_at)
         for clock in clocks
         if clock.state == ClockState.RUNNING
-        for kind, at in ((TransitionKind.AT_RISK, clock.at_risk_at), (TransitionKind.BREACHED, clock.due_at))
-        if at is not None and (clock.pk, kind) not in recorded
+        for kind, at, crossed_at in (
+            (TransitionKind.AT_RISK, clock.at_risk_at, clock.at_risk_at),
+            (TransitionKind.BREACHED, getattr(clock, "breach_check_at", None), clock.due_at),
+        )
+        if crossed_at is not None and (clock.pk, kind) not in recorded
     )
 
 
@@ -173,8 +219,7 @@ def _clocks_act(
             continue  # already in the wanted state: doing it twice is harmless
         ClockEvent.objects.create(clock=clock, action=action, at=at, by=by, reason=reason)
         derived = _clock_recompute(clock, level=level)
-        if action == ClockAction.STOP and derived.target_used_up_at is not None:
-            _record_breach_if_late(clock, crossed_at=derived.target_used_up_at)
+        _breach_record_if_exceeded(clock, derived)
         clock.save()
         changed.append(clock)
     _crossings_watch(changed)
@@ -241,18 +286,13 @@ def sla_clock_restart(
     )
 
 
-def _record_breach_if_late(clock: Clock, *, crossed_at: datetime) -> None:
-    """A clock stopped after its target was used up (at ``crossed_at``, its deadline then) is a
-    breach, even if no sweep saw it run late."""
-    ClockTransition.objects.get_or_create(
-        clock=clock, kind=TransitionKind.BREACHED, defaults={"crossed_at": crossed_at}
-    )
-
-
 @transaction.atomic
-def sla_clocks_recompute(*, ticket) -> list[Clock]:
-    """Targets follow the ticket's (new) priority; deadlines are recomputed from the original
-    registration by replaying the events (SPEC: priority changes count from registration)."""
+def sla_clocks_recompute(*, ticket, at: datetime | None = None) -> list[Clock]:
+    """Targets follow the ticket's (new) priority; open deadlines are recomputed from the
+    original registration by replaying the events, pauses kept (SPEC §2). A stopped clock
+    keeps its target, its consumption and its verdict; a clock whose deadline has passed
+    keeps it (and the target it passed), whatever the new priority."""
+    at = at or timezone.now()
     level = ticket.service_level
     calendar = business_calendar(level.calendar)
     targets = targets_for(
@@ -261,14 +301,25 @@ def sla_clocks_recompute(*, ticket) -> list[Clock]:
         ticket_kind=ticket.kind,
         priority=ticket.priority,
     )
-    clocks = list(Clock.objects.select_for_update().filter(ticket=ticket))
+    clocks = list(Clock.objects.select_for_update().filter(ticket=ticket).exclude(state=ClockState.STOPPED))
     for clock in clocks:
+        if clock.target_seconds is not None and _consumed_until(clock, calendar, at) > clock.target_seconds:
+            continue  # breached already: the deadline stays where it was
         target = targets.get(clock.kind)
         clock.target_seconds = target.seconds(day_seconds=calendar.day_seconds) if target else None
-        _clock_recompute(clock, level=level)
+        derived = _clock_recompute(clock, level=level)
+        _breach_record_if_exceeded(clock, derived)
         clock.save()
     _crossings_watch(clocks)
     return clocks
+
+
+def _consumed_until(clock: Clock, calendar: BusinessCalendar, at: datetime) -> int:
+    """Business seconds the clock has counted by ``at`` (from its stored derivation)."""
+    consumed = clock.consumed_seconds
+    if clock.state == ClockState.RUNNING and clock.segment_started_at is not None:
+        consumed += int(calendar.elapsed(clock.segment_started_at, max(at, clock.segment_started_at)))
+    return consumed
 
 
 # A calendar change touches every open clock on it; batches keep each transaction short
@@ -313,12 +364,10 @@ def sla_calendar_recompute(*, calendar_id: int, batch_size: int = RECOMPUTE_BATC
             calendar = business_calendar(clocks[0].calendar)
             for clock in clocks:
                 events = sorted(clock.events.all(), key=lambda e: (e.at, e.pk))
-                _clock_apply(
-                    clock,
-                    clock_replay(events, calendar),
-                    calendar,
-                    clock.ticket.service_level.at_risk_percent,
-                )
+                at_risk_percent = clock.ticket.service_level.at_risk_percent
+                derived = clock_replay(events, calendar, thresholds=_thresholds(clock, at_risk_percent))
+                _clock_apply(clock, derived, calendar, at_risk_percent)
+                _breach_record_if_exceeded(clock, derived)
             Clock.objects.bulk_update(clocks, CLOCK_DERIVED_FIELDS)
             _crossings_watch(clocks)
             after_pk = clocks[-1].pk
@@ -402,7 +451,7 @@ _IDS = {"postgresql": "= ANY(('{' || %s || '}')::bigint[])",
         "sqlite": "IN (SELECT value FROM json_each('[' || %s || ']'))"}
 _RECORD_SQL = """
     INSERT INTO {transition} (clock_id, kind, crossed_at, recorded_at)
-    SELECT clock_id, kind, at, %s FROM {pending} WHERE id {ids}
+    SELECT clock_id, kind, crossed_at, %s FROM {pending} WHERE id {ids}
     ON CONFLICT (clock_id, kind) DO NOTHING
     RETURNING clock_id, kind
 """

@@ -95,7 +95,8 @@ def test_an_incident_from_registration_to_confirmed_closure(browser, live_server
     pk = int(re.search(r"/tickets/(\d+)/registered/", customer.url).group(1))
     ticket_url = f"{live_server.url}/desk/tickets/{pk}/"
 
-    # the agent finds it in the queue, classifies it as unclear and asks: the clocks pause
+    # the agent finds it in the queue, classifies it as unclear and asks: the question is the
+    # response (SPEC §2), the resolution clock pauses
     desk.goto(f"{live_server.url}/desk/")
     assert f"T-{pk:06d}" in desk.inner_text("table.queue")
     shot(desk, "03_desk_queue")
@@ -104,10 +105,11 @@ def test_an_incident_from_registration_to_confirmed_closure(browser, live_server
     desk.fill("#form-classify textarea[name=question]", "Welke browser en welke foutmelding?")
     submit(desk, "form-classify")
     assert desk.inner_text("#ticket-status") == "Waiting on customer"
-    assert desk.locator(".clock .badge.paused").count() == 2
-    shot(desk, "04_desk_question_clocks_paused")
+    assert desk.locator(".clock-response .badge.met").count() == 1
+    assert desk.locator(".clock-resolution .badge.paused").count() == 1
+    shot(desk, "04_desk_question_response_met_resolution_paused")
 
-    # the customer answers: the clocks resume
+    # the customer answers: the resolution clock resumes
     customer.goto(f"{live_server.url}/portal/tickets/{pk}/")
     customer.fill("#form-message textarea[name=body]", "Edge, foutmelding 'Access denied'.")
     submit(customer, "form-message")

@@ -4,12 +4,14 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 
 from accounts.models import Role
 from accounts.tests.factories import UserFactory
 from sla import selectors, services
 from sla.models import Calendar, ClockEvent, ClockTransition, ClosureDay, Holiday
 from sla.tests.factories import organisation_on_level
+from tickets import selectors as tickets_selectors
 from tickets.services import ticket_create
 
 pytestmark = pytest.mark.django_db
@@ -118,7 +120,7 @@ def test_priority_change_recomputes_deadlines_from_registration():
     assert clocks(ticket)["response"].due_at == ams(2026, 11, 23, 17, 0)
     ticket.priority = 1
     ticket.save()
-    services.sla_clocks_recompute(ticket=ticket)
+    services.sla_clocks_recompute(ticket=ticket, at=ams(2026, 11, 23, 9, 30))
     assert clocks(ticket)["response"].due_at == ams(2026, 11, 23, 11, 0)
 
 
@@ -229,3 +231,124 @@ def test_a_managers_holiday_edits_survive_the_years_being_added(django_capture_o
     calendar_row.refresh_from_db()
     calendar = selectors.business_calendar(calendar_row)
     assert calendar.add(ams(2045, 12, 22, 15, 0), 2 * 3600) == ams(2045, 12, 26, 11, 0)
+
+
+# --- a deadline that has passed stays passed; a stopped clock keeps its verdict (issue 11, 7) ---
+#
+# Document 001 §1.2.2, footnote **: "De respons- en oplostijden gelden vanaf de officiële
+# registratie van een oproep" - the times count from the registration, so the instant a target
+# was used up is fixed once it has passed. SPEC §2: "A deadline that has passed stays where it
+# was: the instant the target was used up is the deadline and the breach, whatever pause,
+# resume or priority change follows", and "a stopped clock keeps its target, its consumption
+# and its verdict".
+
+
+def sweep_at(moment):
+    with time_machine.travel(moment, tick=False):
+        return services.sla_sweep()
+
+
+def test_a_passed_deadline_stays_passed_when_the_clock_is_paused_and_resumed():
+    """Document 001 §1.2.3, "Incident Reactietijd (uren)", Standaard, Hoog: 4; §1.2.2 **: "De
+    respons- en oplostijden gelden vanaf de officiële registratie van een oproep". A Default
+    High incident registered Monday 10:00 is due Monday 14:00, also after a pause on Wednesday
+    and a resume on Thursday (not "due Thursday 10:00"); its breach is recorded once, at 14:00."""
+    ticket = register("default", at=ams(2026, 11, 23, 10, 0))
+    assert clocks(ticket)["response"].due_at == ams(2026, 11, 23, 14, 0)
+    # no sweep saw it run late: the pause records the breach, at the deadline
+    services.sla_clocks_pause(ticket=ticket, by=None, reason="Vraag", at=ams(2026, 11, 25, 11, 0))
+    breach = ClockTransition.objects.get(kind="breached")
+    assert breach.clock.kind == "response" and breach.crossed_at == ams(2026, 11, 23, 14, 0)
+    services.sla_clocks_resume(ticket=ticket, by=None, reason="Antwoord", at=ams(2026, 11, 26, 9, 0))
+    response = clocks(ticket)["response"]
+    assert response.state == "running" and response.due_at == ams(2026, 11, 23, 14, 0)
+    assert response.at_risk_at == ams(2026, 11, 23, 13, 0)  # 75% of 4 h, on Monday too
+    sweep_at(ams(2026, 11, 26, 11, 0))
+    assert ClockTransition.objects.filter(kind="breached").get() == breach  # once
+
+
+def test_a_deadline_passed_in_an_earlier_stretch_is_swept_at_that_deadline():
+    """Document 001 §1.2.3, Extended, "Incident Reactietijd" Hoog 2 hours, Laag 8 hours; SPEC
+    §2: "Priority changes recompute the open deadlines from the original registration, pauses
+    kept". A Low incident (8 h) registered Monday 09:00, paused at 13:00 after 4 h, resumed at
+    14:00 and raised to High (2 h) at 14:30 was due at 11:00: the deadline lies in the past and
+    the sweep records the breach there."""
+    ticket = register(at=ams(2026, 11, 23, 9, 0), impact=3, urgency=3)
+    services.sla_clocks_pause(ticket=ticket, by=None, reason="Vraag", at=ams(2026, 11, 23, 13, 0))
+    services.sla_clocks_resume(ticket=ticket, by=None, reason="Antwoord", at=ams(2026, 11, 23, 14, 0))
+    ticket.priority = 1
+    ticket.save()
+    services.sla_clocks_recompute(ticket=ticket, at=ams(2026, 11, 23, 14, 30))
+    response = clocks(ticket)["response"]
+    assert response.target_seconds == 2 * 3600 and response.due_at == ams(2026, 11, 23, 11, 0)
+    assert sweep_at(ams(2026, 11, 23, 14, 31)).breached == 1
+    assert ClockTransition.objects.get(kind="breached").crossed_at == ams(2026, 11, 23, 11, 0)
+
+
+def test_a_priority_change_of_a_paused_clock_past_its_new_target_records_the_breach():
+    """SPEC §2: "the instant the target was used up is the deadline and the breach, whatever
+    pause, resume or priority change follows" (document 001 §1.2.3, Extended Hoog: 2 hours).
+    Paused after 4 h and raised to High, the clock breached at 11:00, recorded at once."""
+    ticket = register(at=ams(2026, 11, 23, 9, 0), impact=3, urgency=3)
+    services.sla_clocks_pause(ticket=ticket, by=None, reason="Vraag", at=ams(2026, 11, 23, 13, 0))
+    ticket.priority = 1
+    ticket.save()
+    services.sla_clocks_recompute(ticket=ticket, at=ams(2026, 11, 23, 14, 30))
+    assert clocks(ticket)["response"].state == "paused"
+    assert ClockTransition.objects.get(kind="breached").crossed_at == ams(2026, 11, 23, 11, 0)
+
+
+def test_a_priority_change_leaves_a_stopped_clock_its_target_consumption_and_verdict():
+    """Document 001 §3.1.1, "Reactietijd standaard service": "Middel < 2 werk dagen", "Laag < 5
+    werk dagen"; SPEC §2: "a stopped clock keeps its target, its consumption and its verdict".
+    A Default information request (Normal: 12 h) answered after 24 h stays breached when its
+    priority is lowered to Low (30 h), and one answered in time stays met when it is raised."""
+    late = register("default", kind="information_request", impact=2, urgency=2, at=ams(2026, 11, 23, 10, 0))
+    services.sla_clock_stop(ticket=late, kind="response", by=None, reason="r", at=ams(2026, 11, 27, 10, 0))
+    late.priority = 3
+    late.save()
+    services.sla_clocks_recompute(ticket=late, at=ams(2026, 11, 27, 11, 0))
+    response = clocks(late)["response"]
+    assert (response.target_seconds, response.consumed_seconds) == (12 * 3600, 24 * 3600)
+    assert tickets_selectors.clock_status(response).state == "breach"
+    assert ClockTransition.objects.get(clock=response).crossed_at == ams(2026, 11, 24, 16, 0)
+    # and the other way: met in 10 h, then raised to High (8 h)
+    in_time = register(
+        "default", kind="information_request", impact=2, urgency=2, at=ams(2026, 11, 23, 10, 0)
+    )
+    services.sla_clock_stop(
+        ticket=in_time, kind="response", by=None, reason="r", at=ams(2026, 11, 24, 14, 0)
+    )
+    in_time.priority = 1
+    in_time.save()
+    services.sla_clocks_recompute(ticket=in_time, at=ams(2026, 11, 24, 15, 0))
+    response = clocks(in_time)["response"]
+    assert (response.target_seconds, response.consumed_seconds) == (12 * 3600, 10 * 3600)
+    assert tickets_selectors.clock_status(response).state == "met"
+    assert not ClockTransition.objects.filter(clock=response).exists()
+
+
+def test_a_response_before_the_next_opening_after_a_deadline_at_closing_time_is_met():
+    """Document 001 §1.2.3, "Wijziging Reactietijd (dagen)", Standaard Hoog: 1; SPEC §2: "A
+    deadline that lands exactly on closing time stays at closing time" and "N business days =
+    N x that many business hours". A change registered Monday 10:00 is due 16:00; answered on
+    Tuesday at 09:00, before any more business time passed, it used exactly its target: met,
+    and no sweep that evening records a breach that the stop then contradicts."""
+    ticket = register("default", kind="change", at=ams(2026, 11, 23, 10, 0))
+    assert clocks(ticket)["response"].due_at == ams(2026, 11, 23, 16, 0)
+    assert sweep_at(ams(2026, 11, 23, 18, 0)).breached == 0
+    services.sla_clock_stop(ticket=ticket, kind="response", by=None, reason="r", at=ams(2026, 11, 24, 9, 0))
+    response = clocks(ticket)["response"]
+    assert response.consumed_seconds == response.target_seconds == 6 * 3600
+    assert tickets_selectors.clock_status(response).state == "met"
+    assert not ClockTransition.objects.filter(kind="breached").exists()
+
+
+def test_a_clock_that_runs_on_past_a_deadline_at_closing_time_breaches_at_the_deadline():
+    """The same change unanswered: from the next opening it counts more than its target; the
+    sweep records the breach at the deadline, Monday 16:00 (SPEC §2)."""
+    ticket = register("default", kind="change", at=ams(2026, 11, 23, 10, 0))
+    assert sweep_at(ams(2026, 11, 24, 10, 0)).breached == 0  # exactly the target, not more
+    assert sweep_at(ams(2026, 11, 24, 10, 1)).breached == 1
+    breach = ClockTransition.objects.get(kind="breached")
+    assert breach.clock == clocks(ticket)["response"] and breach.crossed_at == ams(2026, 11, 23, 16, 0)

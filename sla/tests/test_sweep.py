@@ -142,8 +142,11 @@ def test_paused_clock_past_its_old_deadline_does_not_breach(managers, extended_o
 
 
 def pending(ticket) -> set[tuple[str, str, datetime]]:
-    return {(row.clock.kind, row.kind, row.at) for row in
-            PendingCrossing.objects.filter(clock__ticket=ticket).select_related("clock")}
+    """What each pending crossing will record; a breach is looked for a business second later."""
+    rows = list(PendingCrossing.objects.filter(clock__ticket=ticket).select_related("clock"))
+    for row in rows:
+        assert row.at - row.crossed_at == timedelta(seconds=1 if row.kind == "breached" else 0)
+    return {(row.clock.kind, row.kind, row.crossed_at) for row in rows}
 
 
 def stored_instants(ticket, *, kind="resolution") -> set[tuple[str, str, datetime]]:

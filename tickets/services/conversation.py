@@ -32,16 +32,16 @@ def _clean_body(body: str) -> str:
 
 
 def public_message(ticket: Ticket, *, by: User, kind: str, body: str, files=()) -> Message:
-    """A message support sends the customer. The first *reply* is the response the SLA
-    measures and stops the response clock; a question does not (it pauses the clocks
-    instead, SPEC §2: the customer's answer resumes them). Call with the ticket locked."""
+    """A message support sends the customer. The first one, an answer or a question, is the
+    response the SLA measures and stops the response clock (SPEC §2: "an answer or a question
+    ... both count as the response"); a question also pauses the resolution clock, which the
+    caller does. Call with the ticket locked."""
     now = timezone.now()
     message = Message.objects.create(ticket=ticket, kind=kind, author=by, body=body, created_at=now)
-    if kind == MessageKind.REPLY and ticket.first_response_at is None:
+    if ticket.first_response_at is None:
         ticket.first_response_at = now
-        sla_services.sla_clock_stop(
-            ticket=ticket, kind=ClockKind.RESPONSE, by=by, at=now, reason=_("First public reply")
-        )
+        reason = _("First public reply") if kind == MessageKind.REPLY else _("Question to the customer")
+        sla_services.sla_clock_stop(ticket=ticket, kind=ClockKind.RESPONSE, by=by, at=now, reason=reason)
         deadlines_sync(ticket)
     attachments_store(ticket=ticket, message=message, files=files, by=by)
     return message
@@ -91,7 +91,8 @@ def message_customer(
     mail_message_id: str | None = None,
 ) -> Message:
     """A customer writes on their ticket. Customers may comment while they are R, A or C for the
-    step the ticket is in (RACI); an answer to support's question resumes the paused clocks."""
+    step the ticket is in (RACI); an answer to support's question resumes the paused resolution
+    clock."""
     body = _clean_body(body)
     if not by.is_customer:
         raise PermissionDenied(_("Only customers write customer messages."))

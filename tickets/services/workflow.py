@@ -57,7 +57,9 @@ def _begin(
     return ticket
 
 
-def _pause(ticket: Ticket, *, by: User, question: str) -> None:
+def _ask(ticket: Ticket, *, by: User, question: str) -> None:
+    """A question to the customer is a response (it stops the response clock if it is the first
+    public message); the resolution clock pauses until the customer answers (SPEC §2)."""
     public_message(ticket, by=by, kind=MessageKind.QUESTION, body=question)
     ticket.status = TicketStatus.WAITING_ON_CUSTOMER
     sla_services.sla_clocks_pause(ticket=ticket, by=by, reason=_("Question to the customer"))
@@ -69,7 +71,8 @@ def ticket_classify(
     *, ticket: Ticket, by: User, clarity: str, question: str = "", expected_version: int | None = None
 ) -> Ticket:
     """Step 3: clear (a known item, an existing bug, an information request) or unclear: then a
-    question goes to the customer and the clocks pause until they answer."""
+    question goes to the customer, which is the response, and the resolution clock pauses
+    until they answer."""
     if clarity not in Clarity.values:
         raise field_error("clarity", _("Choose clear or unclear."))
     question = (question or "").strip()
@@ -86,7 +89,7 @@ def ticket_classify(
     with Edit(ticket, by=by):
         ticket.clarity, ticket.step, ticket.status = clarity, ProcessStep.CLASSIFY, TicketStatus.OPEN
         if clarity == Clarity.UNCLEAR:
-            _pause(ticket, by=by, question=question)
+            _ask(ticket, by=by, question=question)
     notify_step(ticket, step=ProcessStep.CLASSIFY, by=by, what=ticket.get_clarity_display(), body=question)
     return ticket
 
@@ -95,7 +98,7 @@ def ticket_classify(
 def ticket_question_ask(
     *, ticket: Ticket, by: User, question: str, expected_version: int | None = None
 ) -> Ticket:
-    """Support needs more information at any later point: the same pause as at step 3."""
+    """Support needs more information at any later point: the same question as at step 3."""
     question = (question or "").strip()
     if not question:
         raise field_error("question", _("Write the question."))
@@ -108,7 +111,7 @@ def ticket_question_ask(
         expected_version=expected_version,
     )
     with Edit(ticket, by=by):
-        _pause(ticket, by=by, question=question)
+        _ask(ticket, by=by, question=question)
     notify(ticket, roles={RaciRole.CUSTOMER}, by=by, what=_("a question from support"), body=question)
     return ticket
 

@@ -47,14 +47,15 @@ def test_a_full_ticket_life_through_the_api_alone(coordinator_ext, agent):
     response_clock = next(c for c in ticket["clocks"] if c["kind"] == "response")
     assert response_clock["due_at"] and response_clock["state"] == "running"
     url = f"/api/v1/tickets/{ticket['id']}/"
-    # when support finds it unclear and asks, the clocks pause
+    # when support finds it unclear and asks: the question is the response, resolution pauses
     ok(staff.post(url + "classify/", {"clarity": "unclear", "question": "Which browser?"}, format="json"))
-    sla = ok(customer.get(url + "sla/"))
-    assert {c["state"] for c in sla["clocks"]} == {"paused"}
-    assert sla["clocks"][0]["pauses"][0]["end"] is None
-    # and the customer's answer resumes them
+    sla = {c["kind"]: c for c in ok(customer.get(url + "sla/"))["clocks"]}
+    assert {kind: c["state"] for kind, c in sla.items()} == {"response": "stopped", "resolution": "paused"}
+    assert sla["resolution"]["pauses"][0]["end"] is None
+    # and the customer's answer resumes the resolution clock
     ok(customer.post(url + "message/", {"body": "Firefox 140"}, format="json"), 201)
-    assert {c["state"] for c in ok(customer.get(url + "sla/"))["clocks"]} == {"running"}
+    states = {c["kind"]: c["state"] for c in ok(customer.get(url + "sla/"))["clocks"]}
+    assert states == {"response": "stopped", "resolution": "running"}
     # then support sets impact and urgency, replies, registers the bug and resolves
     ok(staff.post(url + "priority/", {"impact": 2, "urgency": 2}, format="json"))
     ok(staff.post(url + "reply/", {"body": "We are on it."}, format="json"), 201)

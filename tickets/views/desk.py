@@ -128,7 +128,10 @@ DESK_ACTIONS = {
         lambda t, u, d, v: services.ticket_question_ask(
             ticket=t, by=u, question=d["question"], expected_version=v
         ),
-        _("Question sent; the clocks pause until the customer answers."),
+        _(
+            "Question sent: it counts as the response; the resolution clock pauses until the customer "
+            "answers."
+        ),
     ),
     "priority": Action(
         PriorityForm,
