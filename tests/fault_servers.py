@@ -181,6 +181,10 @@ class Worker:
     def text(self) -> str:
         return self.log.read_text(errors="replace")
 
+    def ran(self, task: str, outcome: str) -> bool:
+        """Whether the log says ``task[<id>] <outcome>`` (received, succeeded)."""
+        return any(line.startswith(f"{task}[") and outcome in line for line in self.text().split("Task ")[1:])
+
     def wait_ready(self, timeout: float = 60) -> None:
         wait_for(
             lambda: " ready." in self.text(),
