@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "accounts",
     "sla",
     "tickets",
+    "sla_portal",  # backup and restore commands, the backup task
 ]
 
 MIDDLEWARE = [
