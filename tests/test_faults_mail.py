@@ -250,3 +250,26 @@ def test_the_sweep_stays_on_time_while_mail_delivery_hangs_on_the_workers():
             )
             assert not Notification.objects.filter(attempts__gt=0).exists()
             assert not Notification.objects.filter(next_attempt_at__isnull=True).exists()
+
+
+@pytest.mark.django_db
+def test_approving_an_account_while_smtp_refuses_answers_the_manager_and_mails_later(
+    smtp_port, manager_client, django_capture_on_commit_callbacks
+):
+    # given a pending account request, and a mail server that refuses
+    request = account_services.account_request_create(
+        email="ria@klant.example", full_name="Ria Klant", organisation_name="Klant BV"
+    )
+    # when the manager approves it (the old code sent the welcome mail inside this request)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = manager_client.post(f"/account-requests/{request.pk}/decide/", {"decision": "approve"})
+    # then the manager gets the usual redirect, and the welcome mail waits in the outbox
+    assert response.status_code == 302
+    welcome = Notification.objects.get(topic=NotificationTopic.ACCOUNT, recipient__email="ria@klant.example")
+    assert welcome.sent_at is None
+    assert account_services.notification_deliver_pending() == 0
+    # and goes out once the server is back
+    with smtp_server(smtp_port) as server, time_machine.travel(timedelta(minutes=1)):
+        assert account_services.notification_deliver_pending() == 1
+    assert [message["To"] for message in server.messages] == ["ria@klant.example"]
+    assert "/accounts/password/reset/key/" in server.messages[0].get_payload()
