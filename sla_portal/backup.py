@@ -82,7 +82,9 @@ def _pg_tool(name: str) -> str:
 
 def _pg_environment(alias: str = "default") -> dict[str, str]:
     db = connections[alias].settings_dict
-    environment = {**os.environ, "PGDATABASE": db["NAME"], "PGUSER": db["USER"] or ""}
+    environment = {**os.environ, "PGDATABASE": db["NAME"]}
+    if db["USER"]:
+        environment["PGUSER"] = db["USER"]
     if db["HOST"]:
         environment["PGHOST"] = db["HOST"]
     if db["PORT"]:
