@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.tenancy import TenantQuerySet
@@ -201,8 +202,14 @@ SUBSCRIBABLE_TOPICS = (
 
 class Notification(models.Model):
     """The outbox: written in the same transaction as what it reports, delivered by Celery
-    (``accounts.services.notification_deliver_pending``), so nothing is lost when Redis or
-    the worker is down and nothing is sent twice by our side."""
+    (``accounts.services.notification_deliver_pending``), so nothing is lost when Redis, the
+    worker or the mail server is down.
+
+    ``next_attempt_at`` says when a row is due: now when written, later after a failure
+    (exponential back-off over more than a day), ``None`` once sent or given up. A worker
+    claims due rows by moving it forward by a lease and setting ``claimed_at``; it sends
+    outside any transaction and records each outcome at once, so a claim whose worker died
+    comes due again when its lease ends, and a mail recorded as sent is never sent again."""
 
     recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
     topic = models.CharField(max_length=20, choices=NotificationTopic.choices)
@@ -210,6 +217,8 @@ class Notification(models.Model):
     body = models.TextField()
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True, default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)  # set while a worker sends it
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.CharField(max_length=500, blank=True)
 
@@ -218,7 +227,14 @@ class Notification(models.Model):
         verbose_name = _("notification")
         verbose_name_plural = _("notifications")
         indexes = [
-            models.Index(fields=["created_at"], name="notification_unsent", condition=Q(sent_at__isnull=True))
+            models.Index(
+                fields=["created_at"], name="notification_unsent", condition=Q(sent_at__isnull=True)
+            ),
+            models.Index(
+                fields=["next_attempt_at"],
+                name="notification_due",
+                condition=Q(next_attempt_at__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -24,6 +24,8 @@ app.conf.beat_schedule = {
     "service-reports": {"task": "sla.tasks.service_reports_due_task", "schedule": crontab(hour=6, minute=15)},
     # The dashboard's compliance roll-up: new days and changed days every minute, all nightly.
     "compliance-rollup": {"task": "sla.tasks.compliance_rollup_refresh_task", "schedule": 60.0},
+    # SPEC §10: a daily full copy in the maintenance window (Amsterdam time: CELERY_TIMEZONE).
+    "backup": {"task": "sla_portal.tasks.backup_daily_task", "schedule": crontab(hour=2, minute=30)},
     "compliance-rollup-rebuild": {
         "task": "sla.tasks.compliance_rollup_rebuild_task",
         "schedule": crontab(hour=3, minute=30),

@@ -11,6 +11,7 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("VAR_DIR", default=str(BASE_DIR / "var")))
@@ -51,6 +52,7 @@ INSTALLED_APPS = [
     "accounts",
     "sla",
     "tickets",
+    "sla_portal",  # backup and restore commands, the backup task
 ]
 
 MIDDLEWARE = [
@@ -215,6 +217,9 @@ TICKETS_PAGE_SIZE = env.int("TICKETS_PAGE_SIZE", default=25)
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
+# Seconds any one SMTP operation may take: a mail server that accepts and never answers
+# would otherwise hold a worker until the task's hard time limit (300 s).
+EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=10.0)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="SLA Portal <support@sla-portal.local>")
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
@@ -311,6 +316,12 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+# The SLA sweep has a queue of its own, which a worker of its own consumes (`-Q sla` in
+# bin/run and docker-compose.yml): no backlog of mail, webhooks or reports can make it late.
+# A worker started without -Q consumes both queues.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = (Queue("celery"), Queue("sla"))
+CELERY_TASK_ROUTES = {"sla.tasks.sla_sweep_task": {"queue": "sla"}}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
@@ -362,6 +373,18 @@ WEBHOOK_ALLOW_HTTP_HOSTS = env.list(
 
 # How old the worker heartbeat may be before /healthz reports the worker as down.
 HEARTBEAT_MAX_AGE_SECONDS = env.int("HEARTBEAT_MAX_AGE_SECONDS", default=180)
+
+# How old the oldest undelivered e-mail may be before /healthz reports mail as failing.
+MAIL_MAX_AGE_SECONDS = env.int("MAIL_MAX_AGE_SECONDS", default=3600)
+
+# Backups (SPEC §10: a daily full copy in the maintenance window, data at most 24 h old):
+# `manage.py backup` writes one directory per run under BACKUP_DIR; beat runs it daily and
+# prunes copies older than BACKUP_RETENTION_DAYS.
+BACKUP_DIR = Path(env.str("BACKUP_DIR", default=str(VAR_DIR / "backups")))
+BACKUP_RETENTION_DAYS = env.int("BACKUP_RETENTION_DAYS", default=14)
+# Where pg_dump and pg_restore are; empty: the client matching the server's major version in
+# /usr/lib/postgresql/<major>/bin if there is one, else the first on PATH.
+BACKUP_PG_BIN_DIR = env.str("BACKUP_PG_BIN_DIR", default="")
 
 LOGGING = {
     "version": 1,

@@ -40,3 +40,30 @@ def test_healthz_is_unhealthy_when_the_broker_is_unreachable(client, monkeypatch
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["broker"] is False
+
+
+def test_healthz_shows_the_age_of_the_oldest_unsent_mail_and_fails_when_mail_is_stuck(client, settings):
+    from accounts.models import Notification, NotificationTopic
+    from accounts.tests.factories import UserFactory
+
+    heartbeat.apply()
+    user = UserFactory()
+    old = timezone.now() - timezone.timedelta(seconds=settings.MAIL_MAX_AGE_SECONDS + 60)
+
+    def mail(**fields):
+        notification = Notification.objects.create(
+            recipient=user, topic=NotificationTopic.NEWS, subject="s", body="b"
+        )
+        Notification.objects.filter(pk=notification.pk).update(created_at=old, **fields)
+
+    mail(sent_at=timezone.now(), next_attempt_at=None)  # sent
+    mail(next_attempt_at=None)  # given up after a day of retries: not waiting any more
+    body = client.get("/healthz").json()
+    assert body["mail_unsent"] == 0 and body["mail_oldest_unsent_age_seconds"] is None and body["mail_ok"]
+    # an e-mail still waiting (the mail server has been down) past the limit
+    mail()
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["mail_unsent"] == 1 and body["mail_ok"] is False
+    assert body["mail_oldest_unsent_age_seconds"] >= settings.MAIL_MAX_AGE_SECONDS + 60
