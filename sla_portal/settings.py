@@ -288,6 +288,11 @@ WEBHOOK_ALLOW_HTTP_HOSTS = env.list(
     "WEBHOOK_ALLOW_HTTP_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else []
 )
 
+# Networks a webhook may reach although they are internal (loopback, private, link-local...):
+# empty by default, so registration and delivery refuse every such address. An operator with a
+# receiver on the inside lists its network (CIDR), e.g. "10.1.2.0/24"; tests list loopback.
+WEBHOOK_ALLOWED_NETWORKS = env.list("WEBHOOK_ALLOWED_NETWORKS", default=[])
+
 # How old the worker heartbeat may be before /healthz reports the worker as down.
 HEARTBEAT_MAX_AGE_SECONDS = env.int("HEARTBEAT_MAX_AGE_SECONDS", default=180)
 
