@@ -14,7 +14,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from sla import services
-from sla.calendar import parse_duration
+from sla.calendar import OutOfRange, check_calculation, parse_duration
 from sla.models import Calendar, ClosureDay, OpeningHours, PolicyVersion, ServiceLevel, Target
 from sla.selectors import business_calendar
 from sla_portal.api import ReadOrManagerWrites
@@ -222,6 +222,10 @@ class DeadlineCalculatorView(APIView):
         except ValueError as exc:
             raise serializers.ValidationError({"target": str(exc)}) from exc
         start: datetime = data.validated_data["start"]
+        try:
+            check_calculation(start=start, seconds=seconds, day_seconds=calendar.day_seconds)
+        except OutOfRange as exc:
+            raise serializers.ValidationError({exc.field: str(exc)}) from exc
         deadline = calendar.add(start, seconds)
         return Response(
             DeadlineResponseSerializer(
