@@ -170,6 +170,14 @@ MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 # Tickets: the reopen window after a resolution, and what an attachment may be.
 SLA_REOPEN_DAYS = env.int("SLA_REOPEN_DAYS", default=14)
 TICKETS_ATTACHMENT_MAX_BYTES = env.int("TICKETS_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
+# All files of one message together (up to 10 files): 25 MB, what common mail servers accept.
+TICKETS_ATTACHMENT_MAX_MESSAGE_BYTES = env.int(
+    "TICKETS_ATTACHMENT_MAX_MESSAGE_BYTES", default=25 * 1024 * 1024
+)
+# All files an organisation's tickets hold: 2 GB, so one customer cannot fill the shared disk.
+TICKETS_ATTACHMENT_ORGANISATION_QUOTA_BYTES = env.int(
+    "TICKETS_ATTACHMENT_ORGANISATION_QUOTA_BYTES", default=2 * 1024 * 1024 * 1024
+)
 TICKETS_ATTACHMENT_EXTENSIONS = env.list(
     "TICKETS_ATTACHMENT_EXTENSIONS",
     default=[
@@ -252,8 +260,13 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],  # deny by default
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "sla_portal.api.FilterBackend",  # ids of related objects compared, not looked up
         "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_PARSER_CLASSES": [
+        "sla_portal.api.JSONParser",  # DRF's, with a nesting limit
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,

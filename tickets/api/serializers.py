@@ -8,7 +8,9 @@ from tickets.choices import ChangeType, Hosting, Impact, Nature, TicketKind, Urg
 from tickets.models import Attachment, BugReference, HoursBooking, HoursCard, Message, Module, Product, Ticket
 from tickets.models import TicketChange as TicketChangeRow
 
-STAFF_ONLY_FIELDS = ("assignee", "priority_reason", "consultant", "step")
+# The priority reason is not among them: an override is a decision about the customer's ticket,
+# and the portal shows its reason (issue 12 decided the API does too).
+STAFF_ONLY_FIELDS = ("assignee", "consultant", "step")
 
 
 class ClockSerializer(serializers.ModelSerializer):
