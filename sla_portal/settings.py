@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "accounts",
     "sla",
     "tickets",
+    "disclosure",
 ]
 
 MIDDLEWARE = [
@@ -305,6 +306,10 @@ WEBHOOK_ALLOW_HTTP_HOSTS = env.list(
 # empty by default, so registration and delivery refuse every such address. An operator with a
 # receiver on the inside lists its network (CIDR), e.g. "10.1.2.0/24"; tests list loopback.
 WEBHOOK_ALLOWED_NETWORKS = env.list("WEBHOOK_ALLOWED_NETWORKS", default=[])
+
+# Vulnerability reports one client address may send per hour (the public form at
+# /security/report/): enough for a researcher's follow-ups, too few to flood the managers.
+SECURITY_REPORTS_PER_HOUR = env.int("SECURITY_REPORTS_PER_HOUR", default=5)
 
 # How old the worker heartbeat may be before /healthz reports the worker as down.
 HEARTBEAT_MAX_AGE_SECONDS = env.int("HEARTBEAT_MAX_AGE_SECONDS", default=180)
