@@ -259,7 +259,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],  # deny by default
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "sla_portal.schema.AutoSchema",  # spectacular's, with optional fields
     "DEFAULT_FILTER_BACKENDS": [
         "sla_portal.api.FilterBackend",  # ids of related objects compared, not looked up
         "rest_framework.filters.OrderingFilter",

@@ -36,6 +36,10 @@ class ClockSerializer(serializers.ModelSerializer):
 class TicketSerializer(serializers.ModelSerializer):
     reference = serializers.CharField(read_only=True)
     clocks = serializers.SerializerMethodField()
+    # "" for every ticket that is not a change: the schema's enum says so (BlankEnum).
+    change_type = serializers.ChoiceField(choices=ChangeType.choices, allow_blank=True, read_only=True)
+    # Left out of customers' responses (to_representation): not required in the schema.
+    schema_optional_fields = STAFF_ONLY_FIELDS
 
     class Meta:
         model = Ticket
@@ -133,7 +137,7 @@ class ProductSerializer(serializers.ModelSerializer):
 
 
 class MessageSerializer(serializers.ModelSerializer):
-    author = serializers.StringRelatedField()
+    author = serializers.StringRelatedField(allow_null=True, help_text="None for a message the system wrote.")
 
     class Meta:
         model = Message
@@ -163,7 +167,7 @@ class AttachmentSerializer(serializers.ModelSerializer):
 
 
 class TicketChangeSerializer(serializers.ModelSerializer):
-    by = serializers.StringRelatedField()
+    by = serializers.StringRelatedField(allow_null=True, help_text="None for a change the system made.")
 
     class Meta:
         model = TicketChangeRow
@@ -172,6 +176,9 @@ class TicketChangeSerializer(serializers.ModelSerializer):
 
 
 class BugReferenceSerializer(serializers.ModelSerializer):
+    # A CharField, not a URLField: the link is optional and "" is no URI.
+    url = serializers.CharField(read_only=True, help_text="A link to the bug, or empty.")
+
     class Meta:
         model = BugReference
         fields = ["id", "ticket", "reference", "url", "status", "registered_at"]
@@ -215,7 +222,7 @@ class PauseSerializer(serializers.Serializer):
 
 
 class ClockEventSerializer(serializers.ModelSerializer):
-    by = serializers.StringRelatedField()
+    by = serializers.StringRelatedField(allow_null=True, help_text="None for the system (a sweep).")
 
     class Meta:
         model = ClockEvent
