@@ -200,3 +200,17 @@ def test_the_api_shows_customers_the_priority_reason_the_portal_shows():
     data = api(coordinator).get(f"/api/v1/tickets/{ticket.pk}/").json()
     assert data["priority_reason"] == "Whole site down"
     assert "assignee" not in data  # staff-only fields stay hidden
+
+
+# --- found by the deeper schemathesis run --------------------------------------------------
+
+
+def test_a_product_code_with_a_nul_byte_is_a_400_not_a_500():
+    """PostgreSQL refuses NUL in a query parameter: the lookup raised DataError (a 500)."""
+    response = api(coordinator_on("extended")).post(
+        "/api/v1/tickets/",
+        {"kind": "incident", "title": "x", "product": "qixium\x00", "urgency": 1, "impact": 1},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["product"]
