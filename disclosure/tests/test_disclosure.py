@@ -44,6 +44,8 @@ def test_security_txt_names_the_form_and_expires_within_a_year_of_the_request(cl
 
 
 def test_anyone_reports_a_vulnerability_and_every_manager_is_mailed(client):
+    """Doc 000, "Kwetsbaarheid & Zwakte constatering": "Ten alle tijden geldt: Kom je een
+    kwetsbaarheid en/of zwakte in ons platform tegen, meld dit dan direct!" No login needed."""
     managers = [UserFactory(role=Role.MANAGER, is_staff=True), UserFactory(role=Role.MANAGER, language="nl")]
     UserFactory(role=Role.MANAGER, is_active=False)
     UserFactory(role=Role.AGENT)
