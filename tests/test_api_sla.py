@@ -103,6 +103,16 @@ def test_a_manager_edits_a_target_with_validation():
     assert response.status_code == 200 and response.json()["display"] == "3 business hours"
 
 
+def test_a_target_is_bounded_as_the_calculator_is():
+    """Issue 12: a target feeds every later deadline; 99999 days would stall registrations."""
+    client = token_client(UserFactory(role=Role.MANAGER, is_staff=True))
+    url = f"/api/v1/targets/{Target.objects.filter(unit='hours').first().pk}/"
+    response = client.patch(url, {"amount": "99999", "unit": "days"}, format="json")
+    assert response.status_code == 400 and "five years" in response.json()["errors"]["amount"][0]
+    response = client.patch(url, {"amount": "1305", "unit": "days"}, format="json")
+    assert response.status_code == 200
+
+
 @pytest.mark.parametrize(
     "level,start,target,deadline",
     [
