@@ -187,6 +187,7 @@ class NotificationTopic(models.TextChoices):
     RELEASE = "release", _("Releases")
     NEWS = "news", _("News")
     MAINTENANCE = "maintenance", _("Planned maintenance")
+    SECURITY = "security", _("Vulnerability reports")
 
 
 #: The topics a contact may choose in their notification preferences.

@@ -65,6 +65,8 @@ __all__ = [
     "CountedInterval",
     "Explanation",
     "OpeningRange",
+    "OutOfRange",
+    "check_calculation",
     "parse_duration",
 ]
 
@@ -707,6 +709,41 @@ def _tidy(seconds: float) -> int | float:
 
 _DURATION = re.compile(r"\s*(?P<number>\d+(?:\.\d+)?|\.\d+)\s*(?P<unit>[dhms])\s*", re.IGNORECASE)
 _UNIT_SECONDS = {"h": 3600, "m": 60, "s": 1}
+
+
+# What the deadline calculator (API, command) accepts. Unbounded, a target of 99999999999d or a
+# start in year 1 or 9999 made the calendar lay out millennia of opening hours: a worker held
+# for ~20 s, then an overflow (issue 12). The SLA's targets are hours to a few weeks; five years
+# of business days (5 x 261 working days) is far beyond any contract and still one short
+# extension of the laid-out horizon. Start dates: no ticket predates 1990 and no contract runs
+# past 2100; both limits keep every deadline far inside datetime's range (year 9999).
+MAX_TARGET_BUSINESS_DAYS = 5 * 261
+EARLIEST_START = date(1990, 1, 1)
+LATEST_START = date(2100, 12, 31)
+
+
+class OutOfRange(ValueError):
+    """A calculator input outside the bounds; ``field`` names it ("target" or "start")."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+def check_calculation(*, start: datetime, seconds: int, day_seconds: int) -> None:
+    """Raise ``OutOfRange`` (a ``ValueError``) naming the problem when ``start`` or
+    ``seconds`` lies outside what the calculator answers (see the bounds above); callers turn
+    it into a 400 or a usage error."""
+    if seconds > MAX_TARGET_BUSINESS_DAYS * day_seconds:
+        raise OutOfRange(
+            "target",
+            f"target is too large; at most {MAX_TARGET_BUSINESS_DAYS}d (five years of business days)"
+        )
+    if not EARLIEST_START <= start.date() <= LATEST_START:
+        raise OutOfRange(
+            "start",
+            f"start must lie between {EARLIEST_START.isoformat()} and {LATEST_START.isoformat()}"
+        )
 
 
 def parse_duration(text: str, *, day_seconds: int) -> int:

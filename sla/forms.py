@@ -1,8 +1,9 @@
 """Forms of the managers' pages and the customers' service pages."""
 
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.forms import modelformset_factory
 from django.utils.translation import gettext_lazy as _
 
@@ -21,6 +22,30 @@ from sla.models import (
 MAX_PERIOD_DAYS = 3 * 366  # a period longer than this is a mistake, and a slow one
 
 
+# The dates a page accepts: none of our data predates 1990 and no contract runs past 2100.
+# Outside them, turning a day into the aware instants of its start and end overflowed near
+# datetime's limits (a 500 on /manager/ and its CSV for 9999-12-31, issue 12).
+EARLIEST_DATE = date(1990, 1, 1)
+LATEST_DATE = date(2100, 12, 31)
+
+
+def date_in_range(value: date | datetime | None) -> None:
+    """Refuse a date (or the date of a datetime) outside EARLIEST_DATE..LATEST_DATE."""
+    if value is None:
+        return
+    day = value.date() if isinstance(value, datetime) else value
+    if not EARLIEST_DATE <= day <= LATEST_DATE:
+        raise ValidationError(
+            _("Choose a date between %(first)s and %(last)s."),
+            code="date_out_of_range",
+            params={"first": EARLIEST_DATE.isoformat(), "last": LATEST_DATE.isoformat()},
+        )
+
+
+class BoundedDateField(forms.DateField):
+    default_validators = [date_in_range]
+
+
 class DateInput(forms.DateInput):
     input_type = "date"
 
@@ -33,8 +58,8 @@ class DateTimeInput(forms.DateTimeInput):
 
 
 class PeriodForm(forms.Form):
-    start = forms.DateField(label=_("From"), widget=DateInput)
-    end = forms.DateField(label=_("Until"), widget=DateInput)
+    start = BoundedDateField(label=_("From"), widget=DateInput)
+    end = BoundedDateField(label=_("Until"), widget=DateInput)
 
     def clean(self):
         data = super().clean()
@@ -80,6 +105,7 @@ class OutageForm(forms.ModelForm):
         self.fields["maintenance"].empty_label = _("None: not announced maintenance")
         for name in ("starts_at", "ends_at"):
             self.fields[name].input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
+            self.fields[name].validators.append(date_in_range)
 
     def clean(self):
         data = super().clean()
@@ -133,7 +159,7 @@ class AnnouncementForm(forms.Form):
 class PolicyAnnounceForm(forms.Form):
     document = forms.CharField(label=_("Document"), max_length=50)
     name = forms.CharField(label=_("Name"), max_length=200)
-    effective_from = forms.DateField(label=_("Takes effect on"), widget=DateInput,
+    effective_from = BoundedDateField(label=_("Takes effect on"), widget=DateInput,
                                      help_text=_("At least one month after today."))
     notes = forms.CharField(label=_("What changes"), widget=forms.Textarea(attrs={"rows": 5}))
 

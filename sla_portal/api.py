@@ -2,12 +2,14 @@
 
 from functools import wraps
 
+from django import forms
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.http import Http404
 from django.utils.translation import gettext as _
-from rest_framework import exceptions, permissions
+from django_filters import rest_framework as filters
+from rest_framework import exceptions, parsers, permissions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -57,6 +59,69 @@ class ServiceUnavailable(exceptions.APIException):
     status_code = 503
     default_code = "service_unavailable"
     wait = RETRY_AFTER_SECONDS
+
+
+# No request body of this API nests deeper than ~4 levels; 32 leaves room for any client and
+# stops a body like [[[[...]]]] before it reaches code that walks it recursively (issue 12: a
+# 500 from RecursionError).
+MAX_JSON_DEPTH = 32
+
+
+def _json_depth_exceeds(value, limit: int) -> bool:
+    """Walk without recursion: True when ``value`` nests deeper than ``limit``."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth > limit:
+                return True
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return False
+
+
+class JSONParser(parsers.JSONParser):
+    """DRF's JSON parser with a nesting limit: too deep is a 400 in the API's error shape,
+    whether Python's decoder ran out of stack or the document is merely deeper than needed."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            data = super().parse(stream, media_type, parser_context)
+        except RecursionError as exc:
+            raise exceptions.ParseError(_("JSON nested too deeply.")) from exc
+        if _json_depth_exceeds(data, MAX_JSON_DEPTH):
+            raise exceptions.ParseError(
+                _("JSON nested too deeply: at most %(depth)d levels.") % {"depth": MAX_JSON_DEPTH}
+            )
+        return data
+
+
+class IdFilter(filters.Filter):
+    """A related object's id, compared as a number: no lookup of whether it exists."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", 2**63 - 1)
+        super().__init__(*args, **kwargs)
+
+
+class FilterSet(filters.FilterSet):
+    """django-filter's default for a foreign key is a choice among *all* rows, which answered
+    "invalid choice" for an id that does not exist but an empty list for another
+    organisation's (issue 12: it told which ids exist elsewhere). Filtering on the id alone
+    answers both alike, with an empty list, since every queryset is scoped to the caller."""
+
+    FILTER_DEFAULTS = {
+        **filters.FilterSet.FILTER_DEFAULTS,
+        models.ForeignKey: {"filter_class": IdFilter},
+        models.OneToOneField: {"filter_class": IdFilter},
+    }
+
+
+class FilterBackend(filters.DjangoFilterBackend):
+    filterset_base = FilterSet
 
 
 class Conflict(exceptions.APIException):

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "sla",
     "tickets",
     "sla_portal",  # backup and restore commands, the backup task
+    "disclosure",
 ]
 
 MIDDLEWARE = [
@@ -194,6 +195,14 @@ MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 # Tickets: the reopen window after a resolution, and what an attachment may be.
 SLA_REOPEN_DAYS = env.int("SLA_REOPEN_DAYS", default=14)
 TICKETS_ATTACHMENT_MAX_BYTES = env.int("TICKETS_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
+# All files of one message together (up to 10 files): 25 MB, what common mail servers accept.
+TICKETS_ATTACHMENT_MAX_MESSAGE_BYTES = env.int(
+    "TICKETS_ATTACHMENT_MAX_MESSAGE_BYTES", default=25 * 1024 * 1024
+)
+# All files an organisation's tickets hold: 2 GB, so one customer cannot fill the shared disk.
+TICKETS_ATTACHMENT_ORGANISATION_QUOTA_BYTES = env.int(
+    "TICKETS_ATTACHMENT_ORGANISATION_QUOTA_BYTES", default=2 * 1024 * 1024 * 1024
+)
 TICKETS_ATTACHMENT_EXTENSIONS = env.list(
     "TICKETS_ATTACHMENT_EXTENSIONS",
     default=[
@@ -331,10 +340,15 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],  # deny by default
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "sla_portal.schema.AutoSchema",  # spectacular's, with optional fields
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "sla_portal.api.FilterBackend",  # ids of related objects compared, not looked up
         "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_PARSER_CLASSES": [
+        "sla_portal.api.JSONParser",  # DRF's, with a nesting limit
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
@@ -370,6 +384,15 @@ SPECTACULAR_SETTINGS = {
 WEBHOOK_ALLOW_HTTP_HOSTS = env.list(
     "WEBHOOK_ALLOW_HTTP_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else []
 )
+
+# Networks a webhook may reach although they are internal (loopback, private, link-local...):
+# empty by default, so registration and delivery refuse every such address. An operator with a
+# receiver on the inside lists its network (CIDR), e.g. "10.1.2.0/24"; tests list loopback.
+WEBHOOK_ALLOWED_NETWORKS = env.list("WEBHOOK_ALLOWED_NETWORKS", default=[])
+
+# Vulnerability reports one client address may send per hour (the public form at
+# /security/report/): enough for a researcher's follow-ups, too few to flood the managers.
+SECURITY_REPORTS_PER_HOUR = env.int("SECURITY_REPORTS_PER_HOUR", default=5)
 
 # How old the worker heartbeat may be before /healthz reports the worker as down.
 HEARTBEAT_MAX_AGE_SECONDS = env.int("HEARTBEAT_MAX_AGE_SECONDS", default=180)

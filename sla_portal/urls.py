@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from accounts import sso_views
 from accounts import views as account_views
+from disclosure import views as disclosure_views
 from sla_portal.health import healthz
 
 # The admin logs in through allauth, so the second factor applies there too.
@@ -12,6 +13,8 @@ admin.site.login = secure_admin_login(admin.site.login)
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path(".well-known/security.txt", disclosure_views.security_txt, name="security_txt"),
+    path("security/", include("disclosure.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),

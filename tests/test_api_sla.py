@@ -103,6 +103,16 @@ def test_a_manager_edits_a_target_with_validation():
     assert response.status_code == 200 and response.json()["display"] == "3 business hours"
 
 
+def test_a_target_is_bounded_as_the_calculator_is():
+    """Issue 12: a target feeds every later deadline; 99999 days would stall registrations."""
+    client = token_client(UserFactory(role=Role.MANAGER, is_staff=True))
+    url = f"/api/v1/targets/{Target.objects.filter(unit='hours').first().pk}/"
+    response = client.patch(url, {"amount": "99999", "unit": "days"}, format="json")
+    assert response.status_code == 400 and "five years" in response.json()["errors"]["amount"][0]
+    response = client.patch(url, {"amount": "1305", "unit": "days"}, format="json")
+    assert response.status_code == 200
+
+
 @pytest.mark.parametrize(
     "level,start,target,deadline",
     [
@@ -131,6 +141,40 @@ def test_deadline_calculator_explains_bad_input():
         "/api/v1/deadline/", {"level": "gold", "start": "2026-01-05T10:00", "target": "4h"}, format="json"
     )
     assert response.json()["errors"] == {"level": ["Unknown service level."]}
+
+
+@pytest.mark.parametrize(
+    "start,target,field",
+    [
+        ("2026-01-05T10:00", "99999999999d", "target"),
+        ("2026-01-05T10:00", "1400d", "target"),  # above five years of business days
+        ("9999-12-31T10:00", "4h", "start"),
+        ("0001-01-01T10:00", "4h", "start"),
+        ("1989-12-31T10:00", "4h", "start"),
+        ("2101-01-01T10:00", "4h", "start"),
+    ],
+)
+def test_deadline_calculator_bounds_targets_and_start_dates_with_a_400(start, target, field):
+    """Issue 12: a huge target or a start in year 1 or 9999 held a worker for ~20 s, then 500."""
+    import time
+
+    client = token_client(UserFactory(role=Role.AGENT))
+    began = time.monotonic()
+    response = client.post(
+        "/api/v1/deadline/", {"level": "default", "start": start, "target": target}, format="json"
+    )
+    assert time.monotonic() - began < 2
+    assert response.status_code == 400, response.content
+    assert set(response.json()["errors"]) == {field}
+
+
+def test_deadline_calculator_answers_at_its_bounds():
+    client = token_client(UserFactory(role=Role.AGENT))
+    for start, target in [("1990-01-02T10:00", "4h"), ("2100-12-30T10:00", "1305d")]:
+        response = client.post(
+            "/api/v1/deadline/", {"level": "default", "start": start, "target": target}, format="json"
+        )
+        assert response.status_code == 200, response.json()
 
 
 def test_schema_and_docs_are_served_without_a_cdn(client):

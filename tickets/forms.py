@@ -6,6 +6,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import SUBSCRIBABLE_TOPICS, Organisation, Role, User
+from sla.forms import BoundedDateField
 from sla.models import ServiceLevel
 from tickets.choices import (
     BugStatus,
@@ -274,7 +275,7 @@ class BugStatusForm(TicketForm):
 
 
 class PlanForm(TicketForm):
-    planned_for = forms.DateField(label=_("Planned for"), widget=forms.DateInput(attrs={"type": "date"}))
+    planned_for = BoundedDateField(label=_("Planned for"), widget=forms.DateInput(attrs={"type": "date"}))
     note = forms.CharField(label=_("Message to the customer"), widget=forms.Textarea(attrs={"rows": 2}))
 
 
@@ -283,12 +284,12 @@ class ConsultancyPlanForm(TicketForm):
         label=_("Consultant"),
         queryset=User.objects.filter(role=Role.CONSULTANT, is_active=True).order_by("full_name"),
     )
-    on = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    on = BoundedDateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
 
 
 class HoursForm(TicketForm):
     hours = forms.DecimalField(label=_("Hours"), min_value=0, max_digits=6, decimal_places=2)
-    on = forms.DateField(label=_("Delivered on"), widget=forms.DateInput(attrs={"type": "date"}))
+    on = BoundedDateField(label=_("Delivered on"), widget=forms.DateInput(attrs={"type": "date"}))
     note = forms.CharField(label=_("Note"), required=False, max_length=500)
 
 

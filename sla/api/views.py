@@ -14,7 +14,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from sla import services
-from sla.calendar import parse_duration
+from sla.calendar import MAX_TARGET_BUSINESS_DAYS, OutOfRange, check_calculation, parse_duration
 from sla.models import Calendar, ClosureDay, OpeningHours, PolicyVersion, ServiceLevel, Target
 from sla.selectors import business_calendar
 from sla_portal.api import ReadOrManagerWrites
@@ -140,6 +140,12 @@ class TargetSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError({"amount": _("Best effort has no amount.")})
         if unit != "best_effort" and (amount is None or amount <= 0):
             raise serializers.ValidationError({"amount": _("Give a positive amount of hours or days.")})
+        # The calculator's bound (sla.calendar): a target feeds every later deadline.
+        most = MAX_TARGET_BUSINESS_DAYS * (24 if unit == "hours" else 1)
+        if unit != "best_effort" and amount > most:
+            raise serializers.ValidationError(
+                {"amount": _("At most %(most)s: five years of business days.") % {"most": most}}
+            )
         return attrs
 
 
@@ -215,6 +221,10 @@ class DeadlineCalculatorView(APIView):
         except ValueError as exc:
             raise serializers.ValidationError({"target": str(exc)}) from exc
         start: datetime = data.validated_data["start"]
+        try:
+            check_calculation(start=start, seconds=seconds, day_seconds=calendar.day_seconds)
+        except OutOfRange as exc:
+            raise serializers.ValidationError({exc.field: str(exc)}) from exc
         deadline = calendar.add(start, seconds)
         return Response(
             DeadlineResponseSerializer(

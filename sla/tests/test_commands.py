@@ -93,6 +93,11 @@ def test_file_prints_one_deadline_per_case(tmp_path):
     (["--level", "default", "--start", "2025-04-25T15:00", "--target", "4 hours"], "cannot read duration"),
     (["--level", "default", "--start", "2025-04-25T15:00", "--target=-4h"], "is negative"),
     (["--level", "default", "--start", "2025-04-25T15:00"], "missing --target"),
+    # issue 12: these held the calculator for ~20 s, then overflowed
+    (["--level", "default", "--start", "2025-04-25T15:00", "--target", "99999999999d"],
+     "target is too large"),
+    (["--level", "default", "--start", "9999-12-31T10:00", "--target", "4h"], "start must lie between"),
+    (["--level", "default", "--start", "0001-01-01T10:00", "--target", "4h"], "start must lie between"),
 ])
 def test_bad_input_is_a_one_line_error_with_exit_code_2(args, message):
     with pytest.raises(CommandError) as error:

@@ -214,7 +214,7 @@ def test_bad_filters_are_a_form_error_not_a_500(manager_client):
     assert "The period ends before it starts." in response.content.decode()
     assert manager_client.get("/manager/tickets/?figure=999999").status_code == 404
     nonsense = manager_client.get("/manager/tickets/?state=stopped&stopped_from=nonsense&page=x")
-    assert nonsense.status_code == 200
+    assert nonsense.status_code == 400 and "Choose a date between" in nonsense.content.decode()
 
 
 def test_the_dashboard_is_for_managers_only(agent_client):

@@ -1,10 +1,10 @@
 """The support managers' breach dashboard, its CSV export and the ticket lists behind its numbers."""
 
-import csv
 from datetime import date, timedelta
 from urllib.parse import urlencode
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import F, Q
@@ -16,7 +16,15 @@ from django.utils.translation import gettext as _
 
 from accounts.permissions import manager_required
 from sla import dashboard as board
-from sla.forms import DashboardFilterForm, PeriodForm, PublishedFigureFormSet
+from sla.csv_export import csv_writer
+from sla.forms import (
+    EARLIEST_DATE,
+    LATEST_DATE,
+    DashboardFilterForm,
+    PeriodForm,
+    PublishedFigureFormSet,
+    date_in_range,
+)
 from sla.models import Clock, ClockKind, ClockState, PublishedFigure
 from sla.tasks import compliance_rollup_rebuild_task
 from sla_portal.tasks_util import enqueue_on_commit
@@ -95,11 +103,14 @@ def dashboard(request):
 @manager_required
 def dashboard_csv(request):
     """What the page shows, as rows a spreadsheet opens: section, what, figures."""
-    _form, filters = _filters(request)
+    form, filters = _filters(request)
+    if not form.is_valid():
+        problems = "; ".join(f"{name}: {' '.join(errors)}" for name, errors in form.errors.items())
+        return HttpResponse(problems, content_type="text/plain; charset=utf-8", status=400)
     data = _dashboard_data(filters)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="sla-dashboard-{timezone.localdate()}.csv"'
-    writer = csv.writer(response)
+    writer = csv_writer(response)
     writer.writerow(["section", "dimension", "value", "at_risk", "breached", "target_percent",
                      "actual_percent", "count", "total"])
     writer.writerow(["now", "all", "", data["summary"].at_risk, data["summary"].breached, "", "", "", ""])
@@ -131,10 +142,16 @@ def _int(value) -> int | None:
 
 
 def _date(value) -> date | None:
+    """A date parameter, or None when absent, unreadable or outside the pages' range."""
     try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
+        day = date.fromisoformat(value) if value else None
+        date_in_range(day)
+    except (ValueError, ValidationError):
         return None
+    return day
+
+
+DATE_PARAMS = ("stopped_from", "stopped_to", "week")
 
 
 @manager_required
@@ -145,7 +162,10 @@ def ticket_list(request):
     level, organisation = _int(params.get("level")), _int(params.get("organisation"))
     state = params.get("state", "any")
     error = None
-    if params.get("figure"):
+    if any(params.get(name) and _date(params[name]) is None for name in DATE_PARAMS):
+        error, clocks, title = (_("Choose a date between %(first)s and %(last)s.")
+                                % {"first": EARLIEST_DATE, "last": LATEST_DATE}), Clock.objects.none(), ""
+    elif params.get("figure"):
         figure = get_object_or_404(PublishedFigure, pk=_int(params["figure"]) or 0)
         period = PeriodForm({"start": params.get("stopped_from"), "end": params.get("stopped_to")})
         if period.is_valid():
@@ -202,7 +222,7 @@ def ticket_list(request):
     query.pop("page", None)
     return render(request, "sla/ticket_list.html", {
         "page": page, "title": title, "error": error, "now": now, "query": query.urlencode(),
-        "priorities": dict(Priority.choices)})
+        "priorities": dict(Priority.choices)}, status=400 if error else 200)
 
 
 @manager_required

@@ -8,7 +8,9 @@ from tickets.choices import ChangeType, Channel, Hosting, Impact, Nature, Ticket
 from tickets.models import Attachment, BugReference, HoursBooking, HoursCard, Message, Module, Product, Ticket
 from tickets.models import TicketChange as TicketChangeRow
 
-STAFF_ONLY_FIELDS = ("assignee", "priority_reason", "consultant", "step")
+# The priority reason is not among them: an override is a decision about the customer's ticket,
+# and the portal shows its reason (issue 12 decided the API does too).
+STAFF_ONLY_FIELDS = ("assignee", "consultant", "step")
 
 
 class ClockSerializer(serializers.ModelSerializer):
@@ -34,6 +36,10 @@ class ClockSerializer(serializers.ModelSerializer):
 class TicketSerializer(serializers.ModelSerializer):
     reference = serializers.CharField(read_only=True)
     clocks = serializers.SerializerMethodField()
+    # "" for every ticket that is not a change: the schema's enum says so (BlankEnum).
+    change_type = serializers.ChoiceField(choices=ChangeType.choices, allow_blank=True, read_only=True)
+    # Left out of customers' responses (to_representation): not required in the schema.
+    schema_optional_fields = STAFF_ONLY_FIELDS
 
     class Meta:
         model = Ticket
@@ -91,6 +97,16 @@ class TicketSerializer(serializers.ModelSerializer):
         return data
 
 
+class ProductCodeField(serializers.SlugRelatedField):
+    """A product by code. DRF's slug field looks any text up, and PostgreSQL refuses a NUL
+    byte in a query parameter (a 500 that schemathesis found): such a code is simply unknown."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and "\x00" in data:
+            self.fail("does_not_exist", slug_name=self.slug_field, value=data.replace("\x00", ""))
+        return super().to_internal_value(data)
+
+
 class TicketCreateSerializer(serializers.Serializer):
     """What a coordinator gives when registering (SPEC §4: urgency and a suggested impact)."""
 
@@ -98,7 +114,7 @@ class TicketCreateSerializer(serializers.Serializer):
     change_type = serializers.ChoiceField(choices=ChangeType.choices, required=False, allow_blank=True)
     title = serializers.CharField(max_length=200)
     description = serializers.CharField(allow_blank=True, required=False, default="")
-    product = serializers.SlugRelatedField(
+    product = ProductCodeField(
         slug_field="code",
         queryset=Product.objects.filter(active=True),
         help_text="A product code from GET /api/v1/products/.",
@@ -137,7 +153,7 @@ class ProductSerializer(serializers.ModelSerializer):
 
 
 class MessageSerializer(serializers.ModelSerializer):
-    author = serializers.StringRelatedField()
+    author = serializers.StringRelatedField(allow_null=True, help_text="None for a message the system wrote.")
 
     class Meta:
         model = Message
@@ -167,7 +183,7 @@ class AttachmentSerializer(serializers.ModelSerializer):
 
 
 class TicketChangeSerializer(serializers.ModelSerializer):
-    by = serializers.StringRelatedField()
+    by = serializers.StringRelatedField(allow_null=True, help_text="None for a change the system made.")
 
     class Meta:
         model = TicketChangeRow
@@ -176,6 +192,9 @@ class TicketChangeSerializer(serializers.ModelSerializer):
 
 
 class BugReferenceSerializer(serializers.ModelSerializer):
+    # A CharField, not a URLField: the link is optional and "" is no URI.
+    url = serializers.CharField(read_only=True, help_text="A link to the bug, or empty.")
+
     class Meta:
         model = BugReference
         fields = ["id", "ticket", "reference", "url", "status", "registered_at"]
@@ -219,7 +238,7 @@ class PauseSerializer(serializers.Serializer):
 
 
 class ClockEventSerializer(serializers.ModelSerializer):
-    by = serializers.StringRelatedField()
+    by = serializers.StringRelatedField(allow_null=True, help_text="None for the system (a sweep).")
 
     class Meta:
         model = ClockEvent

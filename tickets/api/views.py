@@ -271,7 +271,7 @@ class TicketViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         )
 
     @extend_schema(responses=s.MessageSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)  # the whole conversation, a list
     def messages(self, request, pk=None):
         """The conversation; internal notes only for staff."""
         ticket = self.get_object()
@@ -279,7 +279,7 @@ class TicketViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         return Response(s.MessageSerializer(rows.order_by("created_at", "pk"), many=True).data)
 
     @extend_schema(responses=s.TicketChangeSerializer(many=True))
-    @action(detail=True, methods=["get"], permission_classes=[IsSupportStaff])
+    @action(detail=True, methods=["get"], permission_classes=[IsSupportStaff], pagination_class=None)
     def history(self, request, pk=None):
         """Every change: who, when, old -> new (staff)."""
         ticket = self.get_object()

@@ -8,18 +8,20 @@ from pathlib import PurePath
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
+from django.db.models import Sum
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
-from accounts.models import User
+from accounts.models import Organisation, User
 from tickets.models import Attachment, Message, Ticket
 
 # More files than this in one message is a mistake, not a support case.
 MAX_FILES_PER_MESSAGE = 10
 
 
-def attachment_validate(files: Iterable[File]) -> list[File]:
-    """Every file's type (by extension, on an allow-list) and size, before anything is saved."""
+def attachment_validate(files: Iterable[File], *, organisation: Organisation | None = None) -> list[File]:
+    """Every file's type (by extension, on an allow-list) and size, the message's total and,
+    given the organisation, its quota of stored files: before anything is saved."""
     files = list(files)
     errors = []
     if len(files) > MAX_FILES_PER_MESSAGE:
@@ -41,6 +43,27 @@ def attachment_validate(files: Iterable[File]) -> list[File]:
             )
         elif file.size == 0:
             errors.append(_("%(name)s is empty.") % {"name": name})
+    total = sum(file.size or 0 for file in files)
+    message_limit = settings.TICKETS_ATTACHMENT_MAX_MESSAGE_BYTES
+    if total > message_limit:
+        errors.append(
+            _("These files are %(size)s together; one message may carry at most %(limit)s.")
+            % {"size": filesizeformat(total), "limit": filesizeformat(message_limit)}
+        )
+    if organisation is not None and files and not errors:
+        quota = settings.TICKETS_ATTACHMENT_ORGANISATION_QUOTA_BYTES
+        stored = (
+            Attachment.objects.filter(ticket__organisation=organisation).aggregate(total=Sum("size"))["total"]
+            or 0
+        )
+        if stored + total > quota:
+            errors.append(
+                _(
+                    "Your organisation's files would exceed its storage quota of %(quota)s "
+                    "(%(stored)s stored). Leave the files out or ask support to raise the quota."
+                )
+                % {"quota": filesizeformat(quota), "stored": filesizeformat(stored)}
+            )
     if errors:
         raise ValidationError({"attachments": errors})
     return files

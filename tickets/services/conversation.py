@@ -54,7 +54,7 @@ def message_reply_public(*, ticket: Ticket, by: User, body: str, attachments=())
     require_staff(by)
     ticket = lock(ticket, expected_version=None)
     require_status(ticket, set(ACTIVE_STATUSES) | {TicketStatus.RESOLVED}, action=_("reply to"))
-    files = attachment_validate(attachments)
+    files = attachment_validate(attachments, organisation=ticket.organisation)
     with Edit(ticket, by=by):
         message = public_message(ticket, by=by, kind=MessageKind.REPLY, body=body, files=files)
     notify(ticket, roles={RaciRole.CUSTOMER}, by=by, what=_("new reply from support"), body=body)
@@ -72,7 +72,7 @@ def message_note_internal(
     if channel not in (Channel.PORTAL, Channel.PHONE):
         raise ValidationError({"channel": [_("A note is written in the desk or logs a phone call.")]})
     ticket = lock(ticket, expected_version=None)
-    files = attachment_validate(attachments)
+    files = attachment_validate(attachments, organisation=ticket.organisation)
     message = Message.objects.create(
         ticket=ticket, kind=MessageKind.NOTE, channel=channel, author=by, body=body, created_at=timezone.now()
     )
@@ -108,7 +108,7 @@ def message_customer(
         raise PermissionDenied(
             _('Customers are only informed during step "%(step)s".') % {"step": ticket.get_step_display()}
         )
-    files = attachment_validate(attachments)
+    files = attachment_validate(attachments, organisation=ticket.organisation)
     now = timezone.now()
     with Edit(ticket, by=by):
         message = Message.objects.create(

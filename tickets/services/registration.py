@@ -209,7 +209,7 @@ def ticket_register(
             % {"module": module.name, "product": product.name},
         )
     coverage_check(product=product, nature=nature)
-    files = attachment_validate(attachments)
+    files = attachment_validate(attachments, organisation=by.organisation)
     ticket = ticket_create(
         organisation=by.organisation,
         by=by,

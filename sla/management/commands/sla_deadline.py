@@ -17,7 +17,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from sla.calendar import BusinessCalendar, parse_duration
+from sla.calendar import BusinessCalendar, check_calculation, parse_duration
 from sla.models import ClosureDay, Holiday, ServiceLevel
 from sla.selectors import business_calendar
 
@@ -76,6 +76,7 @@ class Command(BaseCommand):
             start = start.replace(tzinfo=calendar.tz)
         try:
             seconds = parse_duration(target_text, day_seconds=calendar.day_seconds)
+            check_calculation(start=start, seconds=seconds, day_seconds=calendar.day_seconds)
         except ValueError as exc:
             raise fail(f"{where}{exc}") from exc
         return Case(level=level, calendar=calendar, start=start, seconds=seconds)
