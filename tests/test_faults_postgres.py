@@ -124,6 +124,8 @@ def test_the_app_recovers_from_a_postgresql_restart_under_load_and_loses_nothing
         after = [status for when, status, _ in results if when > started_at + 1]
         assert after and set(after) == {201}, set(after)
         during = [status for when, status, _ in results if stopped_at <= when <= started_at + 1]
+        # and while it was down the API said so (503 with Retry-After), never a 500
+        assert set(during) <= {0, 201, 503}, sorted(set(during))
         # and every message the app acknowledged is in the database
         acknowledged = {body for _, status, body in results if status == 201}
         with psycopg.connect(database_url.replace("postgres://", "postgresql://")) as conn:
