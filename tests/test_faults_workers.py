@@ -92,10 +92,11 @@ def test_a_worker_killed_mid_sweep_and_two_beats_give_every_clock_exactly_one_tr
 def _sweeps_waiting(watcher: psycopg.Connection, *, any_state: bool = False) -> int:
     """Backends (other than ours) inserting digests: waiting on the lock, or at all."""
     time.sleep(0.05)
-    condition = "" if any_state else "AND wait_event_type = 'Lock'"
     row = watcher.execute(
-        f"""SELECT count(*) FROM pg_stat_activity
+        """SELECT count(*) FROM pg_stat_activity
             WHERE datname = current_database() AND pid <> pg_backend_pid()
-            AND query LIKE 'INSERT INTO "accounts_notification"%%' AND state <> 'idle' {condition}"""  # noqa: S608
+            AND query LIKE 'INSERT INTO "accounts_notification"%%' AND state <> 'idle'
+            AND (%s OR wait_event_type = 'Lock')""",
+        [any_state],
     ).fetchone()
     return row[0]
