@@ -25,13 +25,21 @@ def drop_database(server_url: str, name: str) -> None:
     from django.db import connections
 
     connections.close_all()
-    with psycopg.connect(urlunsplit(urlsplit(server_url)._replace(scheme="postgresql")),
-                         autocommit=True) as connection:
+    with psycopg.connect(
+        urlunsplit(urlsplit(server_url)._replace(scheme="postgresql")), autocommit=True
+    ) as connection:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def insert_series(cursor, model, params: dict, *, fixed: dict, computed: dict[str, str],
-                  source: str = "generate_series(1, %(n)s) AS g") -> None:
+def insert_series(
+    cursor,
+    model,
+    params: dict,
+    *,
+    fixed: dict,
+    computed: dict[str, str],
+    source: str = "generate_series(1, %(n)s) AS g",
+) -> None:
     """``INSERT INTO <model's table> SELECT ... FROM <source>``: ``computed`` maps columns to
     SQL; every other column gets what Django would save for ``model(**fixed)`` (its defaults),
     so the benches keep loading when the models gain columns."""
@@ -49,5 +57,8 @@ def insert_series(cursor, model, params: dict, *, fixed: dict, computed: dict[st
             key = f"{model._meta.db_table}_{field.column}"
             params[key] = field.get_db_prep_save(field.pre_save(instance, add=True), connection)
             values.append(f"%({key})s")
-    cursor.execute(f"INSERT INTO {model._meta.db_table} ({', '.join(columns)}) "  # noqa: S608 - model names  # nosec B608
-                   f"SELECT {', '.join(values)} FROM {source}", params)
+    cursor.execute(
+        f"INSERT INTO {model._meta.db_table} ({', '.join(columns)}) "  # noqa: S608 - model names  # nosec B608
+        f"SELECT {', '.join(values)} FROM {source}",
+        params,
+    )

@@ -66,18 +66,34 @@ def load(tickets: int) -> dict:
     levels = list(ServiceLevel.objects.order_by("code"))  # default, extended
     policy = PolicyVersion.objects.get(document="001")
     with transaction.atomic():
-        manager = User.objects.create(email="manager@bench.example", role=Role.MANAGER, password=unusable,
-                                      full_name="Bench Manager")
-        User.objects.bulk_create([User(email=f"agent{i}@bench.example", role=Role.AGENT, password=unusable,
-                                       full_name=f"Agent {i:02d}") for i in range(AGENTS)])
+        manager = User.objects.create(
+            email="manager@bench.example", role=Role.MANAGER, password=unusable, full_name="Bench Manager"
+        )
+        User.objects.bulk_create(
+            [
+                User(
+                    email=f"agent{i}@bench.example",
+                    role=Role.AGENT,
+                    password=unusable,
+                    full_name=f"Agent {i:02d}",
+                )
+                for i in range(AGENTS)
+            ]
+        )
         organisations = Organisation.objects.bulk_create(
-            [Organisation(name=f"Bench organisation {i:03d}") for i in range(ORGANISATIONS)])
+            [Organisation(name=f"Bench organisation {i:03d}") for i in range(ORGANISATIONS)]
+        )
         contracts = Contract.objects.bulk_create(
-            [Contract(organisation=org, service_level=levels[i % 2], valid_from="2020-01-01")
-             for i, org in enumerate(organisations)])
+            [
+                Contract(organisation=org, service_level=levels[i % 2], valid_from="2020-01-01")
+                for i, org in enumerate(organisations)
+            ]
+        )
     params = {
-        "n": tickets, "open": OPEN_PER_100,
-        "orgs": [org.pk for org in organisations], "contracts": [c.pk for c in contracts],
+        "n": tickets,
+        "open": OPEN_PER_100,
+        "orgs": [org.pk for org in organisations],
+        "contracts": [c.pk for c in contracts],
         "levels": [c.service_level_id for c in contracts],
         "calendars": [levels[i % 2].calendar_id for i in range(ORGANISATIONS)],
         "extended": [i % 2 for i in range(ORGANISATIONS)],
@@ -91,26 +107,37 @@ def load(tickets: int) -> dict:
         cursor.execute("SELECT setseed(0.42), now()")
         (_seed, params["t0"]) = cursor.fetchone()
         is_open = "g %% 100 < %(open)s"
-        insert_series(cursor, Ticket, params, source="generate_series(1, %(n)s) AS g", fixed={
-            "kind": "incident", "impact": 2, "urgency": 2, "priority": 2, "status": "closed",
-            "policy_version_id": policy.pk,
-        }, computed={
-            "id": "g",
-            "organisation_id": f"(%(orgs)s::bigint[])[{org}]",
-            "contract_id": f"(%(contracts)s::bigint[])[{org}]",
-            "service_level_id": f"(%(levels)s::bigint[])[{org}]",
-            "title": "'Bench ticket ' || g",
-            "kind": "(ARRAY['incident','incident','incident','information_request','service_request',"
-                    "'change','enhancement_request'])[1 + g %% 7]",
-            "priority": "1 + (g / 7) %% 3",
-            "status": f"CASE WHEN {is_open} THEN 'open' ELSE 'closed' END",
-            "assignee_id": "CASE WHEN g %% 5 <> 0 THEN (%(agents)s::bigint[])[1 + (g / 3) %% 40] END",
-            # open ones in the last three weeks, the rest over two years
-            "registered_at": f"%(t0)s - CASE WHEN {is_open} THEN make_interval(secs => random() * 1814400) "
-                             "ELSE make_interval(secs => random() * 63072000) END",
-            # last written over a day ago: the roll-up refresh then finds nothing changed
-            "updated_at": "%(t0)s - interval '1 day' - make_interval(secs => random() * 1728000)",
-        })
+        insert_series(
+            cursor,
+            Ticket,
+            params,
+            source="generate_series(1, %(n)s) AS g",
+            fixed={
+                "kind": "incident",
+                "impact": 2,
+                "urgency": 2,
+                "priority": 2,
+                "status": "closed",
+                "policy_version_id": policy.pk,
+            },
+            computed={
+                "id": "g",
+                "organisation_id": f"(%(orgs)s::bigint[])[{org}]",
+                "contract_id": f"(%(contracts)s::bigint[])[{org}]",
+                "service_level_id": f"(%(levels)s::bigint[])[{org}]",
+                "title": "'Bench ticket ' || g",
+                "kind": "(ARRAY['incident','incident','incident','information_request','service_request',"
+                "'change','enhancement_request'])[1 + g %% 7]",
+                "priority": "1 + (g / 7) %% 3",
+                "status": f"CASE WHEN {is_open} THEN 'open' ELSE 'closed' END",
+                "assignee_id": "CASE WHEN g %% 5 <> 0 THEN (%(agents)s::bigint[])[1 + (g / 3) %% 40] END",
+                # open ones in the last three weeks, the rest over two years
+                "registered_at": f"%(t0)s - CASE WHEN {is_open} THEN make_interval(secs => random() * 1814400) "
+                "ELSE make_interval(secs => random() * 63072000) END",
+                # last written over a day ago: the roll-up refresh then finds nothing changed
+                "updated_at": "%(t0)s - interval '1 day' - make_interval(secs => random() * 1728000)",
+            },
+        )
         # Clocks: targets by level and priority (seconds); extended = 1 on Extended
         org_t = "1 + (t.id * 7919) %% 200"  # the same organisation, from the ticket's id (= g)
         extended = f"(%(extended)s::int[])[{org_t}]"
@@ -120,30 +147,45 @@ def load(tickets: int) -> dict:
             # done: stopped with business time around the target (x 0.1 .. 1.3); open: a third
             # breached, a quarter at risk, one in five paused (waiting on the customer)
             r = "((t.id * 2654435761) %% 1000) / 1000.0"  # a fixed pseudo-random per ticket
-            state = (f"CASE WHEN t.status = 'closed' THEN 'stopped' WHEN {r} < 0.2 THEN 'paused' "
-                     "ELSE 'running' END")
-            due = (f"CASE WHEN t.status = 'open' AND {r} >= 0.2 AND ({target}) IS NOT NULL THEN "
-                   f"%(t0)s + make_interval(secs => ({r} - 0.5) * 6 * 86400) END")
-            insert_series(cursor, Clock, params, source="tickets_ticket AS t", fixed={
-                "state": "stopped", "consumed_seconds": 0}, computed={
-                "ticket_id": "t.id",
-                "kind": f"'{kind}'",
-                "calendar_id": f"(%(calendars)s::bigint[])[{org_t}]",
-                "target_seconds": target,
-                "state": state,
-                "consumed_seconds": f"(COALESCE({target}, 200000) * (0.1 + random() * 1.2))::int",
-                "segment_started_at": f"CASE WHEN t.status = 'open' AND {r} >= 0.2 THEN t.registered_at END",
-                "due_at": due,
-                "at_risk_at": f"{due} - make_interval(secs => 0.25 * COALESCE({target}, 0))",
-                "stopped_at": "CASE WHEN t.status = 'closed' THEN t.registered_at "
-                              "+ random() * LEAST(interval '10 days', %(t0)s - t.registered_at) END",
-                # the published figures' measure (working days, months), spread like the above
-                "working_days": "CASE WHEN t.status = 'closed' THEN (random() * random() * 12)::int END",
-                "months": "CASE WHEN t.status = 'closed' THEN 1 + 3 * (random() > 0.97)::int END",
-            })
-        insert_series(cursor, ClockEvent, params, source="sla_clock AS c WHERE c.state = 'paused'",
-                      fixed={"action": "pause", "reason": "Question to the customer"}, computed={
-                          "clock_id": "c.id", "at": "%(t0)s - make_interval(secs => random() * 1209600)"})
+            state = (
+                f"CASE WHEN t.status = 'closed' THEN 'stopped' WHEN {r} < 0.2 THEN 'paused' "
+                "ELSE 'running' END"
+            )
+            due = (
+                f"CASE WHEN t.status = 'open' AND {r} >= 0.2 AND ({target}) IS NOT NULL THEN "
+                f"%(t0)s + make_interval(secs => ({r} - 0.5) * 6 * 86400) END"
+            )
+            insert_series(
+                cursor,
+                Clock,
+                params,
+                source="tickets_ticket AS t",
+                fixed={"state": "stopped", "consumed_seconds": 0},
+                computed={
+                    "ticket_id": "t.id",
+                    "kind": f"'{kind}'",
+                    "calendar_id": f"(%(calendars)s::bigint[])[{org_t}]",
+                    "target_seconds": target,
+                    "state": state,
+                    "consumed_seconds": f"(COALESCE({target}, 200000) * (0.1 + random() * 1.2))::int",
+                    "segment_started_at": f"CASE WHEN t.status = 'open' AND {r} >= 0.2 THEN t.registered_at END",
+                    "due_at": due,
+                    "at_risk_at": f"{due} - make_interval(secs => 0.25 * COALESCE({target}, 0))",
+                    "stopped_at": "CASE WHEN t.status = 'closed' THEN t.registered_at "
+                    "+ random() * LEAST(interval '10 days', %(t0)s - t.registered_at) END",
+                    # the published figures' measure (working days, months), spread like the above
+                    "working_days": "CASE WHEN t.status = 'closed' THEN (random() * random() * 12)::int END",
+                    "months": "CASE WHEN t.status = 'closed' THEN 1 + 3 * (random() > 0.97)::int END",
+                },
+            )
+        insert_series(
+            cursor,
+            ClockEvent,
+            params,
+            source="sla_clock AS c WHERE c.state = 'paused'",
+            fixed={"action": "pause", "reason": "Question to the customer"},
+            computed={"clock_id": "c.id", "at": "%(t0)s - make_interval(secs => random() * 1209600)"},
+        )
     with connection.cursor() as cursor:
         for table in ("tickets_ticket", "sla_clock", "sla_clockevent"):
             cursor.execute(f"VACUUM ANALYZE {table}")
@@ -209,14 +251,19 @@ def main() -> None:
 
     started = time.perf_counter()
     days = compliance_rollup_rebuild()
-    print(f"roll-up rebuild:    {time.perf_counter() - started:8.2f} s  ({days:,} ComplianceDay rows, "
-          "nightly)")
+    print(
+        f"roll-up rebuild:    {time.perf_counter() - started:8.2f} s  ({days:,} ComplianceDay rows, nightly)"
+    )
     started = time.perf_counter()
     compliance_rollup_refresh()
-    print(f"roll-up refresh:    {(time.perf_counter() - started) * 1000:8.1f} ms  (nothing changed, "
-          "every minute)")
-    print(f"tickets:            {Ticket.objects.count():>11,}  clocks: {Clock.objects.count():,}  "
-          f"open clocks: {Clock.objects.exclude(state='stopped').count():,}")
+    print(
+        f"roll-up refresh:    {(time.perf_counter() - started) * 1000:8.1f} ms  (nothing changed, "
+        "every minute)"
+    )
+    print(
+        f"tickets:            {Ticket.objects.count():>11,}  clocks: {Clock.objects.count():,}  "
+        f"open clocks: {Clock.objects.exclude(state='stopped').count():,}"
+    )
     for label, path in (("dashboard", "/manager/"), ("one organisation", None)):
         if path is None:
             org_id = Ticket.objects.values_list("organisation_id", flat=True).first()
@@ -224,9 +271,11 @@ def main() -> None:
         times, queries = render_times(manager, args.runs, path)
         median = statistics.median(times)
         verdict = "met" if median < GOAL_S else "MISSED"
-        print(f"{label + ' render:':<20}{median * 1000:8.1f} ms median of {len(times)} "
-              f"(min {min(times) * 1000:.1f}, max {max(times) * 1000:.1f})  goal < {GOAL_S * 1000:.0f} ms "
-              f"{verdict}; {len(queries)} queries")
+        print(
+            f"{label + ' render:':<20}{median * 1000:8.1f} ms median of {len(times)} "
+            f"(min {min(times) * 1000:.1f}, max {max(times) * 1000:.1f})  goal < {GOAL_S * 1000:.0f} ms "
+            f"{verdict}; {len(queries)} queries"
+        )
         for query in sorted(queries, key=lambda q: -float(q["time"]))[:5]:
             print(f"    {float(query['time']) * 1000:7.1f} ms  {query['sql'][:150]}")
     if args.drop:

@@ -53,18 +53,30 @@ ACTIVE_EVERY = 50
 
 
 def setup_django(database_url: str, var_dir: str) -> None:
-    os.environ.update(DATABASE_URL=database_url, VAR_DIR=var_dir, CELERY_BROKER_URL="memory://localhost/",
-                      DJANGO_SETTINGS_MODULE="sla_portal.settings", DEBUG="0", SECRET_KEY="bench-only-secret",  # noqa: S106 - a throw-away bench server
-                      SECURE_SSL_REDIRECT="0", SESSION_COOKIE_SECURE="0", CSRF_COOKIE_SECURE="0",
-                      LOG_LEVEL="WARNING")
+    os.environ.update(
+        DATABASE_URL=database_url,
+        VAR_DIR=var_dir,
+        CELERY_BROKER_URL="memory://localhost/",
+        DJANGO_SETTINGS_MODULE="sla_portal.settings",
+        DEBUG="0",
+        SECRET_KEY="bench-only-secret",  # noqa: S106 - a throw-away bench server
+        SECURE_SSL_REDIRECT="0",
+        SESSION_COOKIE_SECURE="0",
+        CSRF_COOKIE_SECURE="0",
+        LOG_LEVEL="WARNING",
+    )
     import django
 
     django.setup()
 
 
 def manage(*args: str) -> None:
-    subprocess.run([sys.executable, str(ROOT / "manage.py"), *args], check=True, env=os.environ.copy(),
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, str(ROOT / "manage.py"), *args],
+        check=True,
+        env=os.environ.copy(),
+        stdout=subprocess.DEVNULL,
+    )
 
 
 def load(tickets: int) -> dict[str, str]:
@@ -83,18 +95,30 @@ def load(tickets: int) -> dict[str, str]:
     levels = {level.code: level for level in ServiceLevel.objects.select_related("calendar")}
     with transaction.atomic():
         organisations = Organisation.objects.bulk_create(
-            Organisation(name=f"Bench organisation {i:03d}") for i in range(ORGANISATIONS))
+            Organisation(name=f"Bench organisation {i:03d}") for i in range(ORGANISATIONS)
+        )
         contracts = Contract.objects.bulk_create(
-            Contract(organisation=org, valid_from=date(2020, 1, 1),
-                     service_level=levels["default" if i % 2 == 0 else "extended"])
-            for i, org in enumerate(organisations))
+            Contract(
+                organisation=org,
+                valid_from=date(2020, 1, 1),
+                service_level=levels["default" if i % 2 == 0 else "extended"],
+            )
+            for i, org in enumerate(organisations)
+        )
         coordinators = User.objects.bulk_create(
-            User(email=f"coordinator{i}@bench.example", full_name=f"Coordinator {i}", role=Role.COORDINATOR,
-                 organisation=org, password="!")  # noqa: S106 - unusable password
-            for i, org in enumerate(organisations))
+            User(
+                email=f"coordinator{i}@bench.example",
+                full_name=f"Coordinator {i}",
+                role=Role.COORDINATOR,
+                organisation=org,
+                password="!",
+            )  # noqa: S106 - unusable password
+            for i, org in enumerate(organisations)
+        )
         agents = User.objects.bulk_create(
             User(email=f"agent{i}@bench.example", full_name=f"Agent {i}", role=Role.AGENT, password="!")  # noqa: S106
-            for i in range(AGENTS))
+            for i in range(AGENTS)
+        )
     policy = PolicyVersion.objects.get(document="001")
     arrays = {
         "org": ",".join(str(c.organisation_id) for c in contracts),
@@ -176,9 +200,24 @@ def serve(port: int, workers: int) -> subprocess.Popen:
     gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
     access_log = "-" if os.environ.get("BENCH_ACCESS_LOG") else "/dev/null"
     process = subprocess.Popen(
-        [gunicorn, "sla_portal.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-         "--worker-class", "sync", "--access-logfile", access_log,
-         "--error-logfile", "-"], cwd=ROOT, env=os.environ.copy(), start_new_session=True)
+        [
+            gunicorn,
+            "sla_portal.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--worker-class",
+            "sync",
+            "--access-logfile",
+            access_log,
+            "--error-logfile",
+            "-",
+        ],
+        cwd=ROOT,
+        env=os.environ.copy(),
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -202,8 +241,16 @@ def measure(url: str, session: str, *, seconds: int, connections: int) -> tuple[
     wrk = shutil.which("wrk")
     if wrk is None:
         sys.exit("wrk is missing: apt-get install -y wrk")
-    command = [wrk, "-t2", f"-c{connections}", f"-d{seconds}s", "--latency",
-               "-H", f"Cookie: sessionid={session}", url]
+    command = [
+        wrk,
+        "-t2",
+        f"-c{connections}",
+        f"-d{seconds}s",
+        "--latency",
+        "-H",
+        f"Cookie: sessionid={session}",
+        url,
+    ]
     subprocess.run([*command[:3], "-d3s", *command[4:]], check=True, capture_output=True)  # warm up
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
@@ -244,10 +291,14 @@ def main() -> None:
     process = serve(args.port, args.workers)
     try:
         base = f"http://127.0.0.1:{args.port}"
-        pages = [("desk queue", f"{base}/desk/", sessions["agent"], "business time left"),
-                 ("portal list", f"{base}/portal/", sessions["coordinator"], "Bench ticket")]
-        print(f"gunicorn: {args.workers} sync workers on {os.cpu_count()} cores; wrk -c{args.connections}, "
-              f"{args.seconds} s per page after a 3 s warm-up")
+        pages = [
+            ("desk queue", f"{base}/desk/", sessions["agent"], "business time left"),
+            ("portal list", f"{base}/portal/", sessions["coordinator"], "Bench ticket"),
+        ]
+        print(
+            f"gunicorn: {args.workers} sync workers on {os.cpu_count()} cores; wrk -c{args.connections}, "
+            f"{args.seconds} s per page after a 3 s warm-up"
+        )
         failed = False
         for label, page_url, session, expected in pages:
             if expected not in fetch(page_url, session):
@@ -255,8 +306,10 @@ def main() -> None:
             rps, p99, command = measure(page_url, session, seconds=args.seconds, connections=args.connections)
             ok = rps >= GOAL_RPS and p99 <= GOAL_P99_MS
             failed |= not ok
-            print(f"{label:12} {rps:8.1f} requests/s   p99 {p99:7.1f} ms   "
-                  f"(goal >= {GOAL_RPS}/s, <= {GOAL_P99_MS} ms: {'met' if ok else 'MISSED'})")
+            print(
+                f"{label:12} {rps:8.1f} requests/s   p99 {p99:7.1f} ms   "
+                f"(goal >= {GOAL_RPS}/s, <= {GOAL_P99_MS} ms: {'met' if ok else 'MISSED'})"
+            )
             print(f"             {command}")
     finally:
         os.killpg(process.pid, signal.SIGTERM)

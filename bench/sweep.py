@@ -85,19 +85,29 @@ def load(tickets: int) -> dict:
     levels = list(ServiceLevel.objects.order_by("code"))  # default, extended
     policy = PolicyVersion.objects.get(document="001")
     with transaction.atomic():
-        User.objects.bulk_create([person(f"manager{i}@bench.example", Role.MANAGER) for i in range(MANAGERS)]
-                                 + [person(f"agent{i}@bench.example", Role.AGENT) for i in range(AGENTS)])
+        User.objects.bulk_create(
+            [person(f"manager{i}@bench.example", Role.MANAGER) for i in range(MANAGERS)]
+            + [person(f"agent{i}@bench.example", Role.AGENT) for i in range(AGENTS)]
+        )
         organisations = Organisation.objects.bulk_create(
-            [Organisation(name=f"Bench organisation {i:03d}") for i in range(ORGANISATIONS)])
+            [Organisation(name=f"Bench organisation {i:03d}") for i in range(ORGANISATIONS)]
+        )
         contracts = Contract.objects.bulk_create(
-            [Contract(organisation=org, service_level=levels[i % 2], valid_from="2020-01-01")
-             for i, org in enumerate(organisations)])
+            [
+                Contract(organisation=org, service_level=levels[i % 2], valid_from="2020-01-01")
+                for i, org in enumerate(organisations)
+            ]
+        )
         customers = []
         for org in organisations:
-            customers += [person(f"coordinator{j}.{org.pk}@bench.example", Role.COORDINATOR, org)
-                          for j in range(COORDINATORS_PER_ORGANISATION)]
-            customers += [person(f"user{j}.{org.pk}@bench.example", Role.CUSTOMER_USER, org)
-                          for j in range(CUSTOMERS_PER_ORGANISATION)]
+            customers += [
+                person(f"coordinator{j}.{org.pk}@bench.example", Role.COORDINATOR, org)
+                for j in range(COORDINATORS_PER_ORGANISATION)
+            ]
+            customers += [
+                person(f"user{j}.{org.pk}@bench.example", Role.CUSTOMER_USER, org)
+                for j in range(CUSTOMERS_PER_ORGANISATION)
+            ]
         User.objects.bulk_create(customers)
     agent_ids = list(User.objects.filter(role=Role.AGENT).order_by("pk").values_list("pk", flat=True))
     params = {
@@ -127,34 +137,50 @@ def load(tickets: int) -> dict:
                                 THEN %(t0)s + interval '3 hours' - make_interval(secs => g %% 30)
                                 ELSE %(t0)s + interval '1 day' + make_interval(secs => g %% 2592000) END"""
         response_at_risk = f"{response_due} - interval '2 hours'"
-        insert_series(cursor, Ticket, params, fixed={
-            "kind": "incident", "impact": 2, "urgency": 2, "priority": 2, "status": "open",
-            "policy_version_id": policy.pk,
-        }, computed={
-            "id": "g",
-            "organisation_id": f"(%(orgs)s::bigint[])[{org}]",
-            "contract_id": f"(%(contracts)s::bigint[])[{org}]",
-            "service_level_id": f"(%(levels)s::bigint[])[{org}]",
-            "title": "'Bench ticket ' || g",
-            "assignee_id": "CASE WHEN g %% 2 = 0 THEN (%(agents)s::bigint[])[1 + (g / 2 + g / 100) %% 20] "
-                           "END",
-            "registered_at": "%(t0)s - interval '1 day'",
-            "due_at": response_due,  # the ticket's copy of its nearest deadline, if it keeps one
-            "at_risk_at": response_at_risk,
-        })
+        insert_series(
+            cursor,
+            Ticket,
+            params,
+            fixed={
+                "kind": "incident",
+                "impact": 2,
+                "urgency": 2,
+                "priority": 2,
+                "status": "open",
+                "policy_version_id": policy.pk,
+            },
+            computed={
+                "id": "g",
+                "organisation_id": f"(%(orgs)s::bigint[])[{org}]",
+                "contract_id": f"(%(contracts)s::bigint[])[{org}]",
+                "service_level_id": f"(%(levels)s::bigint[])[{org}]",
+                "title": "'Bench ticket ' || g",
+                "assignee_id": "CASE WHEN g %% 2 = 0 THEN (%(agents)s::bigint[])[1 + (g / 2 + g / 100) %% 20] "
+                "END",
+                "registered_at": "%(t0)s - interval '1 day'",
+                "due_at": response_due,  # the ticket's copy of its nearest deadline, if it keeps one
+                "at_risk_at": response_at_risk,
+            },
+        )
         # Response clock 2g-1: 1 in 100 crossed at-risk and due within the last minute (spread
         # over it); the rest are due between 3 hours and 30 days from now.
         clock_fixed = {"state": "running", "consumed_seconds": 0}
-        insert_series(cursor, Clock, params, fixed=clock_fixed, computed={
-            "id": "2 * g - 1",
-            "ticket_id": "g",
-            "kind": "'response'",
-            "calendar_id": f"(%(calendars)s::bigint[])[{org}]",
-            "target_seconds": "28800",
-            "segment_started_at": "%(t0)s - interval '1 day'",
-            "due_at": response_due,
-            "at_risk_at": response_at_risk,
-        })
+        insert_series(
+            cursor,
+            Clock,
+            params,
+            fixed=clock_fixed,
+            computed={
+                "id": "2 * g - 1",
+                "ticket_id": "g",
+                "kind": "'response'",
+                "calendar_id": f"(%(calendars)s::bigint[])[{org}]",
+                "target_seconds": "28800",
+                "segment_started_at": "%(t0)s - interval '1 day'",
+                "due_at": response_due,
+                "at_risk_at": response_at_risk,
+            },
+        )
         # Resolution clock 2g: best effort on odd tickets, a deadline weeks away on even ones,
         # except 1 in 200 tickets that breached days ago, were recorded then and still run: they
         # have no pending crossings, so the sweep never reads them again.
@@ -162,16 +188,22 @@ def load(tickets: int) -> dict:
         resolution_due = f"""CASE WHEN {old} THEN %(t0)s - interval '2 days' - make_interval(secs => g)
                                   WHEN g %% 2 = 0 THEN %(t0)s + interval '30 days' + make_interval(secs => g)
                              END"""
-        insert_series(cursor, Clock, params, fixed=clock_fixed, computed={
-            "id": "2 * g",
-            "ticket_id": "g",
-            "kind": "'resolution'",
-            "calendar_id": f"(%(calendars)s::bigint[])[{org}]",
-            "target_seconds": "CASE WHEN g %% 2 = 0 THEN 40 * 6 * 3600 END",
-            "segment_started_at": "%(t0)s - interval '1 day'",
-            "due_at": resolution_due,
-            "at_risk_at": f"{resolution_due} - interval '10 days'",
-        })
+        insert_series(
+            cursor,
+            Clock,
+            params,
+            fixed=clock_fixed,
+            computed={
+                "id": "2 * g",
+                "ticket_id": "g",
+                "kind": "'resolution'",
+                "calendar_id": f"(%(calendars)s::bigint[])[{org}]",
+                "target_seconds": "CASE WHEN g %% 2 = 0 THEN 40 * 6 * 3600 END",
+                "segment_started_at": "%(t0)s - interval '1 day'",
+                "due_at": resolution_due,
+                "at_risk_at": f"{resolution_due} - interval '10 days'",
+            },
+        )
         # The old breaches were recorded then; every other instant is pending. The services
         # write pending crossings as deadlines are set, which is roughly in deadline order.
         crossings = """
@@ -179,15 +211,23 @@ def load(tickets: int) -> dict:
                  LATERAL (VALUES ('at_risk', c.at_risk_at), ('breached', c.due_at)) AS t(kind, instant)
             WHERE t.instant IS NOT NULL AND (c.kind = 'resolution' AND c.ticket_id %% 200 = 2) = {old}
         """
-        cursor.execute("INSERT INTO sla_clocktransition (clock_id, kind, crossed_at, recorded_at) "
-                       "SELECT c.id, t.kind, t.instant, %(t0)s - interval '1 day' "
-                       + crossings.format(old="true"), params)
-        cursor.execute("INSERT INTO sla_pendingcrossing (clock_id, kind, at, crossed_at) "
-                       "SELECT c.id, t.kind, t.instant, t.instant "
-                       + crossings.format(old="false") + " ORDER BY t.instant", params)
+        cursor.execute(
+            "INSERT INTO sla_clocktransition (clock_id, kind, crossed_at, recorded_at) "
+            "SELECT c.id, t.kind, t.instant, %(t0)s - interval '1 day' " + crossings.format(old="true"),
+            params,
+        )
+        cursor.execute(
+            "INSERT INTO sla_pendingcrossing (clock_id, kind, at, crossed_at) "
+            "SELECT c.id, t.kind, t.instant, t.instant "
+            + crossings.format(old="false")
+            + " ORDER BY t.instant",
+            params,
+        )
         for table in ("tickets_ticket", "sla_clock", "sla_clocktransition", "sla_pendingcrossing"):
-            cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608 - literal names  # nosec B608
-                           f"(SELECT max(id) FROM {table}))")
+            cursor.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608 - literal names  # nosec B608
+                f"(SELECT max(id) FROM {table}))"
+            )
     with connection.cursor() as cursor:  # VACUUM cannot run inside a transaction block
         cursor.execute("VACUUM ANALYZE tickets_ticket")
         cursor.execute("VACUUM ANALYZE sla_clock")
@@ -228,8 +268,11 @@ def main() -> None:
     parser.add_argument("--database", default="sla_bench")
     parser.add_argument("--empty-runs", type=int, default=5, help="empty sweeps to time (median shown)")
     parser.add_argument("--drop", action="store_true", help="drop the bench database at the end")
-    parser.add_argument("--profile", action="store_true",
-                        help="run the timed sweep under cProfile and print where its time goes")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="run the timed sweep under cProfile and print where its time goes",
+    )
     args = parser.parse_args()
     server_url = os.environ.get("DATABASE_URL", "")
     database_url = recreate_database(server_url, args.database)
@@ -247,14 +290,20 @@ def main() -> None:
     figures = load(args.tickets)
     clocks = Clock.objects.count()
     recorded = ClockTransition.objects.count()
-    print(f"tickets loaded:             {args.tickets:>11,}  ({clocks:,} clocks, {recorded:,} transitions "
-          "recorded earlier)")
+    print(
+        f"tickets loaded:             {args.tickets:>11,}  ({clocks:,} clocks, {recorded:,} transitions "
+        "recorded earlier)"
+    )
     print(f"load time:                  {figures['load_s']:8.2f} s  (insert + vacuum analyze)")
     print()
     t0 = figures["t0"]
     # The instants a beat would sweep at: at-risk crossings come 2 hours before the deadlines.
-    sweeps = [("spread, at risk", t0 - timedelta(hours=2)), ("spread, breaches", t0),
-              ("block, at risk", t0 + timedelta(hours=1)), ("block, breaches", t0 + timedelta(hours=3))]
+    sweeps = [
+        ("spread, at risk", t0 - timedelta(hours=2)),
+        ("spread, breaches", t0),
+        ("block, at risk", t0 + timedelta(hours=1)),
+        ("block, breaches", t0 + timedelta(hours=3)),
+    ]
     # Only EXPLAIN before the timed sweep: ANALYZE would lock (and so cache) its first batch.
     print("EXPLAIN of the sweep's select (before the first sweep):")
     print(explain_sweep_select(sweeps[0][1], analyze=False))
@@ -273,17 +322,25 @@ def main() -> None:
         if profiler:
             profiler.disable()
             pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
-        return (wall, result, ClockTransition.objects.count() - transitions,
-                Notification.objects.count() - notifications)
+        return (
+            wall,
+            result,
+            ClockTransition.objects.count() - transitions,
+            Notification.objects.count() - notifications,
+        )
 
     print(f"checkpoint after the load:  {checkpoint()}")
-    print(f"{'sweep':<18} {'wall time':>10} {'at risk':>8} {'breached':>9} {'notifications':>14}  goal <= "
-          f"{SWEEP_GOAL_S:.0f} s")
+    print(
+        f"{'sweep':<18} {'wall time':>10} {'at risk':>8} {'breached':>9} {'notifications':>14}  goal <= "
+        f"{SWEEP_GOAL_S:.0f} s"
+    )
     for name, now in sweeps:
         wall, result, transitions, notifications = timed_sweep(now)
         assert transitions == result.at_risk + result.breached, (transitions, result)
-        print(f"{name:<18} {wall:8.3f} s {result.at_risk:>8,} {result.breached:>9,} {notifications:>14,}  "
-              f"{'met' if wall <= SWEEP_GOAL_S else 'MISSED'}")
+        print(
+            f"{name:<18} {wall:8.3f} s {result.at_risk:>8,} {result.breached:>9,} {notifications:>14,}  "
+            f"{'met' if wall <= SWEEP_GOAL_S else 'MISSED'}"
+        )
         if name == "spread, breaches":
             empty = []
             for _ in range(args.empty_runs):
@@ -293,9 +350,11 @@ def main() -> None:
                 assert again.at_risk == again.breached == 0, again
             empty_s = statistics.median(empty)
             verdict = "met" if empty_s <= EMPTY_SWEEP_GOAL_S else "MISSED"
-            print(f"{'nothing due':<18} {empty_s * 1000:8.1f} ms  "
-                  f"goal <= {EMPTY_SWEEP_GOAL_S * 1000:.0f} ms  {verdict}  (median of {len(empty)}: "
-                  f"{', '.join(f'{s * 1000:.1f}' for s in empty)} ms)")
+            print(
+                f"{'nothing due':<18} {empty_s * 1000:8.1f} ms  "
+                f"goal <= {EMPTY_SWEEP_GOAL_S * 1000:.0f} ms  {verdict}  (median of {len(empty)}: "
+                f"{', '.join(f'{s * 1000:.1f}' for s in empty)} ms)"
+            )
     print()
     print("EXPLAIN ANALYZE of the sweep's select (the last sweep's instant, nothing due any more):")
     print(explain_sweep_select(sweeps[-1][1], analyze=True))

@@ -1,7 +1,5 @@
 """Writes for vulnerability reports."""
 
-import logging
-
 from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
@@ -9,9 +7,8 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from accounts.models import Notification, NotificationTopic, Role, User
+from accounts.services import notification_deliver_soon
 from disclosure.models import VulnerabilityReport
-
-logger = logging.getLogger(__name__)
 
 
 @transaction.atomic
@@ -59,15 +56,5 @@ def vulnerability_report_create(
         )
     Notification.objects.bulk_create(rows)
     if rows:
-        transaction.on_commit(_deliver_soon)
+        transaction.on_commit(notification_deliver_soon)
     return report
-
-
-def _deliver_soon() -> None:
-    """Beat flushes the outbox every minute anyway: a broker hiccup here loses nothing."""
-    from accounts.tasks import notification_deliver_pending_task
-
-    try:
-        notification_deliver_pending_task.delay()
-    except Exception:  # the report is committed; delivery waits for the next beat
-        logger.warning("could not enqueue notification delivery", exc_info=True)

@@ -137,16 +137,37 @@ class ServiceLevelTermsInline(admin.TabularInline):
 
     model = ServiceLevelTerms
     extra = 0
-    fields = ["service_level", "max_coordinators", "consultant_lead_days", "reports_per_year",
-              "own_consultant", "channel_portal", "channel_mail", "channel_phone"]
+    fields = [
+        "service_level",
+        "max_coordinators",
+        "consultant_lead_days",
+        "reports_per_year",
+        "own_consultant",
+        "channel_portal",
+        "channel_mail",
+        "channel_phone",
+    ]
 
 
 @admin.register(PolicyVersion)
 class PolicyVersionAdmin(admin.ModelAdmin):
     list_display = ["document", "name", "effective_from", "announced_at", "availability_percent"]
-    fieldsets = [(None, {"fields": ["document", "name", "effective_from", "announced_at", "notes",
-                                    "availability_percent"],
-                         "description": FUTURE_TICKETS_ONLY})]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "document",
+                    "name",
+                    "effective_from",
+                    "announced_at",
+                    "notes",
+                    "availability_percent",
+                ],
+                "description": FUTURE_TICKETS_ONLY,
+            },
+        )
+    ]
     inlines = [ServiceLevelTermsInline, TargetInline]
 
 
@@ -154,9 +175,23 @@ class PolicyVersionAdmin(admin.ModelAdmin):
 class TargetAdmin(admin.ModelAdmin):
     list_display = ["policy_version", "service_level", "ticket_kind", "clock", "priority", "display"]
     list_filter = ["policy_version", "service_level", "ticket_kind", "clock"]
-    fieldsets = [(None, {"fields": ["policy_version", "service_level", "ticket_kind", "clock", "priority",
-                                    "amount", "unit"],
-                         "description": FUTURE_TICKETS_ONLY})]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "policy_version",
+                    "service_level",
+                    "ticket_kind",
+                    "clock",
+                    "priority",
+                    "amount",
+                    "unit",
+                ],
+                "description": FUTURE_TICKETS_ONLY,
+            },
+        )
+    ]
 
 
 @admin.register(PriorityRule)

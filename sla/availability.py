@@ -133,8 +133,9 @@ class AvailabilityFigure:
         return up.quantize(Decimal("0.001"))
 
 
-def availability_compute(*, start: datetime, end: datetime,
-                         outages: Iterable[OutageSpan]) -> AvailabilityFigure:
+def availability_compute(
+    *, start: datetime, end: datetime, outages: Iterable[OutageSpan]
+) -> AvailabilityFigure:
     start, end = start.astimezone(UTC), end.astimezone(UTC)
     excused, down = [], []
     for outage in outages:
@@ -146,8 +147,9 @@ def availability_compute(*, start: datetime, end: datetime,
     return AvailabilityFigure(start, end, intervals_seconds(covered), intervals_seconds(down_in_covered))
 
 
-def maintenance_period_check(windows: Iterable[WeeklyWindow], start: datetime,
-                             end: datetime) -> list[Interval]:
+def maintenance_period_check(
+    windows: Iterable[WeeklyWindow], start: datetime, end: datetime
+) -> list[Interval]:
     """What of the maintenance period [start, end) lies outside the weekly windows (empty: it
     may be announced)."""
     return intervals_subtract([(start, end)], maintenance_intervals(windows, start, end))
@@ -189,22 +191,32 @@ def outage_announced_period(outage: Outage) -> Interval | None:
     """The announced maintenance period an outage may be excused within: only when it is linked
     to a maintenance announcement with a period, published before the outage began."""
     announcement = outage.maintenance
-    if (announcement is None or announcement.topic != NotificationTopic.MAINTENANCE
-            or announcement.maintenance_starts_at is None or announcement.maintenance_ends_at is None
-            or announcement.published_at > outage.starts_at):
+    if (
+        announcement is None
+        or announcement.topic != NotificationTopic.MAINTENANCE
+        or announcement.maintenance_starts_at is None
+        or announcement.maintenance_ends_at is None
+        or announcement.published_at > outage.starts_at
+    ):
         return None
     return announcement.maintenance_starts_at, announcement.maintenance_ends_at
 
 
-def _spans_by_product(outages: QuerySet[Outage], start: datetime, end: datetime, *,
-                      now: datetime) -> dict[int, list[OutageSpan]]:
+def _spans_by_product(
+    outages: QuerySet[Outage], start: datetime, end: datetime, *, now: datetime
+) -> dict[int, list[OutageSpan]]:
     """The outages overlapping [start, end) as spans per product id, in one query (and its prefetch)."""
-    outages = (outages.filter(starts_at__lt=end).filter(Q(ends_at__isnull=True) | Q(ends_at__gt=start))
-               .select_related("maintenance").prefetch_related("products"))
+    outages = (
+        outages.filter(starts_at__lt=end)
+        .filter(Q(ends_at__isnull=True) | Q(ends_at__gt=start))
+        .select_related("maintenance")
+        .prefetch_related("products")
+    )
     spans: dict[int, list[OutageSpan]] = defaultdict(list)
     for outage in outages:
-        span = OutageSpan(outage.starts_at, outage.ends_at or now, outage.force_majeure,
-                          outage_announced_period(outage))
+        span = OutageSpan(
+            outage.starts_at, outage.ends_at or now, outage.force_majeure, outage_announced_period(outage)
+        )
         for product in outage.products.all():
             spans[product.pk].append(span)
     return spans
@@ -224,8 +236,9 @@ class ProductAvailability:
         return self.year.percent >= self.target
 
 
-def availability_overview(*, year: int, user=None, organisation_id: int | None = None,
-                          now: datetime | None = None) -> list[ProductAvailability]:
+def availability_overview(
+    *, year: int, user=None, organisation_id: int | None = None, now: datetime | None = None
+) -> list[ProductAvailability]:
     """Each hosted product's availability for a calendar year and its quarters. For a
     customer (``user``) only its own products and the outages that hit its organisation.
     A constant number of queries: windows, target, products, outages with their products."""
@@ -252,8 +265,9 @@ def availability_overview(*, year: int, user=None, organisation_id: int | None =
     return result
 
 
-def availability_for_period(*, start: datetime, end: datetime, organisation_id: int | None,
-                            now: datetime | None = None) -> list[tuple[HostedProduct, AvailabilityFigure]]:
+def availability_for_period(
+    *, start: datetime, end: datetime, organisation_id: int | None, now: datetime | None = None
+) -> list[tuple[HostedProduct, AvailabilityFigure]]:
     """Per product, for a service report's period (an organisation's own outages)."""
     now = now or timezone.now()
     end = min(end, now)
@@ -261,17 +275,28 @@ def availability_for_period(*, start: datetime, end: datetime, organisation_id: 
         return []
     products, outages = _for_organisation(organisation_id)
     spans_of = _spans_by_product(outages, start, end, now=now)
-    return [(product, availability_compute(start=start, end=end, outages=spans_of.get(product.pk, [])))
-            for product in products]
+    return [
+        (product, availability_compute(start=start, end=end, outages=spans_of.get(product.pk, [])))
+        for product in products
+    ]
 
 
 # --- writes ---------------------------------------------------------------------------------
 
 
 @transaction.atomic
-def outage_record(*, by, title: str, starts_at: datetime, ends_at: datetime | None, products,
-                  organisations=(), maintenance: Announcement | None = None, force_majeure: bool = False,
-                  description: str = "") -> Outage:
+def outage_record(
+    *,
+    by,
+    title: str,
+    starts_at: datetime,
+    ends_at: datetime | None,
+    products,
+    organisations=(),
+    maintenance: Announcement | None = None,
+    force_majeure: bool = False,
+    description: str = "",
+) -> Outage:
     """A manager records an outage. Linking it to maintenance is refused unless that
     maintenance was announced before the outage began and the outage falls in its period
     (document 001 §5.2: "vooraf ... aangekondigde buitengebruikstelling wegens ... onderhoud");
@@ -282,20 +307,40 @@ def outage_record(*, by, title: str, starts_at: datetime, ends_at: datetime | No
         if maintenance.topic != NotificationTopic.MAINTENANCE or maintenance.maintenance_starts_at is None:
             raise ValidationError({"maintenance": _("Choose an announcement of planned maintenance.")})
         if maintenance.published_at > starts_at:
-            raise ValidationError({"maintenance": _(
-                "This maintenance was announced at %(announced)s, after the outage began at %(began)s: "
-                "only maintenance announced beforehand is left out of availability (SLA §5.2), so "
-                "this outage counts as downtime.") % {"announced": _local(maintenance.published_at),
-                                                      "began": _local(starts_at)}})
-        if (maintenance.maintenance_starts_at >= (ends_at or timezone.now())
-                or maintenance.maintenance_ends_at <= starts_at):
-            raise ValidationError({"maintenance": _(
-                "The outage lies outside the announced maintenance (%(start)s to %(end)s).")
-                % {"start": _local(maintenance.maintenance_starts_at),
-                   "end": _local(maintenance.maintenance_ends_at)}})
-    outage = Outage.objects.create(title=title.strip(), starts_at=starts_at, ends_at=ends_at,
-                                   maintenance=maintenance, force_majeure=force_majeure,
-                                   description=description.strip(), created_by=by)
+            raise ValidationError(
+                {
+                    "maintenance": _(
+                        "This maintenance was announced at %(announced)s, after the outage began at %(began)s: "
+                        "only maintenance announced beforehand is left out of availability (SLA §5.2), so "
+                        "this outage counts as downtime."
+                    )
+                    % {"announced": _local(maintenance.published_at), "began": _local(starts_at)}
+                }
+            )
+        if (
+            maintenance.maintenance_starts_at >= (ends_at or timezone.now())
+            or maintenance.maintenance_ends_at <= starts_at
+        ):
+            raise ValidationError(
+                {
+                    "maintenance": _(
+                        "The outage lies outside the announced maintenance (%(start)s to %(end)s)."
+                    )
+                    % {
+                        "start": _local(maintenance.maintenance_starts_at),
+                        "end": _local(maintenance.maintenance_ends_at),
+                    }
+                }
+            )
+    outage = Outage.objects.create(
+        title=title.strip(),
+        starts_at=starts_at,
+        ends_at=ends_at,
+        maintenance=maintenance,
+        force_majeure=force_majeure,
+        description=description.strip(),
+        created_by=by,
+    )
     outage.products.set(products)
     outage.organisations.set(organisations)
     return outage

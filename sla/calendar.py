@@ -737,12 +737,11 @@ def check_calculation(*, start: datetime, seconds: int, day_seconds: int) -> Non
     if seconds > MAX_TARGET_BUSINESS_DAYS * day_seconds:
         raise OutOfRange(
             "target",
-            f"target is too large; at most {MAX_TARGET_BUSINESS_DAYS}d (five years of business days)"
+            f"target is too large; at most {MAX_TARGET_BUSINESS_DAYS}d (five years of business days)",
         )
     if not EARLIEST_START <= start.date() <= LATEST_START:
         raise OutOfRange(
-            "start",
-            f"start must lie between {EARLIEST_START.isoformat()} and {LATEST_START.isoformat()}"
+            "start", f"start must lie between {EARLIEST_START.isoformat()} and {LATEST_START.isoformat()}"
         )
 
 

@@ -65,14 +65,17 @@ def default_period(*, today: date | None = None) -> tuple[date, date]:
 
 
 def breached_q(now: datetime) -> Q:
-    return (Q(state=ClockState.RUNNING, due_at__lte=now)
-            | Q(state=ClockState.PAUSED, consumed_seconds__gt=F("target_seconds")))
+    return Q(state=ClockState.RUNNING, due_at__lte=now) | Q(
+        state=ClockState.PAUSED, consumed_seconds__gt=F("target_seconds")
+    )
 
 
 def at_risk_q(now: datetime) -> Q:
-    return (Q(state=ClockState.RUNNING, at_risk_at__lte=now, due_at__gt=now)
-            | Q(Exists(ClockTransition.objects.filter(clock=OuterRef("pk"), kind=TransitionKind.AT_RISK)),
-                state=ClockState.PAUSED, consumed_seconds__lte=F("target_seconds")))
+    return Q(state=ClockState.RUNNING, at_risk_at__lte=now, due_at__gt=now) | Q(
+        Exists(ClockTransition.objects.filter(clock=OuterRef("pk"), kind=TransitionKind.AT_RISK)),
+        state=ClockState.PAUSED,
+        consumed_seconds__lte=F("target_seconds"),
+    )
 
 
 def _scoped(queryset: QuerySet[Clock], *, level_id: int | None, organisation_id: int | None) -> QuerySet:
@@ -85,13 +88,16 @@ def _scoped(queryset: QuerySet[Clock], *, level_id: int | None, organisation_id:
 
 def open_clocks(*, level_id: int | None = None, organisation_id: int | None = None) -> QuerySet[Clock]:
     """Clocks still counting (or paused) that have a target: the ones that can still breach."""
-    return _scoped(Clock.objects.filter(state__in=[ClockState.RUNNING, ClockState.PAUSED],
-                                        target_seconds__isnull=False),
-                   level_id=level_id, organisation_id=organisation_id)
+    return _scoped(
+        Clock.objects.filter(state__in=[ClockState.RUNNING, ClockState.PAUSED], target_seconds__isnull=False),
+        level_id=level_id,
+        organisation_id=organisation_id,
+    )
 
 
-def clocks_in_state(state: str, *, now: datetime, level_id: int | None = None,
-                    organisation_id: int | None = None) -> QuerySet[Clock]:
+def clocks_in_state(
+    state: str, *, now: datetime, level_id: int | None = None, organisation_id: int | None = None
+) -> QuerySet[Clock]:
     clocks = open_clocks(level_id=level_id, organisation_id=organisation_id)
     if state == "breached":
         return clocks.filter(breached_q(now))
@@ -127,8 +133,9 @@ class NowSummary:
     by: dict[str, list[CountRow]] = field(default_factory=dict)
 
 
-def now_summary(*, now: datetime, level_id: int | None = None,
-                organisation_id: int | None = None) -> NowSummary:
+def now_summary(
+    *, now: datetime, level_id: int | None = None, organisation_id: int | None = None
+) -> NowSummary:
     """At-risk and breached open clocks by each dimension. On PostgreSQL one pass with
     GROUPING SETS over the partial index of open clocks with a target; elsewhere one grouped
     query per dimension."""
@@ -139,9 +146,15 @@ def now_summary(*, now: datetime, level_id: int | None = None,
     summary = NowSummary()
     labels = _now_labels(raw)
     for key, _column in DIMENSIONS:
-        result = [CountRow("none" if value is None else value,
-                           "—" if value is None else str(labels[key].get(value, value)), at_risk, breached)
-                  for value, at_risk, breached in raw[key]]
+        result = [
+            CountRow(
+                "none" if value is None else value,
+                "—" if value is None else str(labels[key].get(value, value)),
+                at_risk,
+                breached,
+            )
+            for value, at_risk, breached in raw[key]
+        ]
         if key in ("agent", "organisation"):  # worst first
             result.sort(key=lambda r: (-r.breached, -r.at_risk, r.label))
         else:
@@ -162,12 +175,18 @@ def _now_labels(raw: dict[str, list[tuple]]) -> dict[str, dict]:
         return [value for value, _r, _b in raw[key] if value is not None]
 
     return {
-        "priority": dict(Priority.choices), "kind": dict(TicketKind.choices),
+        "priority": dict(Priority.choices),
+        "kind": dict(TicketKind.choices),
         "level": dict(ServiceLevel.objects.filter(pk__in=ids("level")).values_list("pk", "name")),
-        "organisation": dict(Organisation.objects.filter(pk__in=ids("organisation"))
-                             .values_list("pk", "name")),
-        "agent": {pk: name or email for pk, name, email in
-                  User.objects.filter(pk__in=ids("agent")).values_list("pk", "full_name", "email")},
+        "organisation": dict(
+            Organisation.objects.filter(pk__in=ids("organisation")).values_list("pk", "name")
+        ),
+        "agent": {
+            pk: name or email
+            for pk, name, email in User.objects.filter(pk__in=ids("agent")).values_list(
+                "pk", "full_name", "email"
+            )
+        },
     }
 
 
@@ -175,40 +194,56 @@ def _now_rows_per_dimension(*, now, level_id, organisation_id) -> dict[str, list
     trouble = clocks_in_state("any", now=now, level_id=level_id, organisation_id=organisation_id)
     raw = {}
     for key, column in DIMENSIONS:
-        rows = (trouble.values(column).annotate(at_risk=Count("pk", filter=at_risk_q(now)),
-                                                breached=Count("pk", filter=breached_q(now))).order_by())
+        rows = (
+            trouble.values(column)
+            .annotate(
+                at_risk=Count("pk", filter=at_risk_q(now)), breached=Count("pk", filter=breached_q(now))
+            )
+            .order_by()
+        )
         raw[key] = [(row[column], row["at_risk"], row["breached"]) for row in rows]
     return raw
 
 
 # GROUPING(priority, level, organisation, kind, assignee) of each grouping set: a bit is set
 # for every column the row is *not* grouped by.
-_GROUPING_BITS = {"priority": 0b01111, "level": 0b10111, "organisation": 0b11011, "kind": 0b11101,
-                  "agent": 0b11110}
+_GROUPING_BITS = {
+    "priority": 0b01111,
+    "level": 0b10111,
+    "organisation": 0b11011,
+    "kind": 0b11101,
+    "agent": 0b11110,
+}
 
 
 def _now_rows_grouping_sets(*, now, level_id, organisation_id) -> dict[str, list[tuple]]:
     from tickets.models import Ticket
 
-    breached = ("((c.state = 'running' AND c.due_at <= %(now)s) "
-                "OR (c.state = 'paused' AND c.consumed_seconds > c.target_seconds))")
-    at_risk = ("((c.state = 'running' AND c.at_risk_at <= %(now)s AND c.due_at > %(now)s) "  # noqa: S608 - model tables  # nosec B608
-               "OR (c.state = 'paused' AND c.consumed_seconds <= c.target_seconds AND EXISTS ("
-               f"SELECT 1 FROM {ClockTransition._meta.db_table} tr WHERE tr.clock_id = c.id "
-               "AND tr.kind = 'at_risk')))")
+    breached = (
+        "((c.state = 'running' AND c.due_at <= %(now)s) "
+        "OR (c.state = 'paused' AND c.consumed_seconds > c.target_seconds))"
+    )
+    at_risk = (
+        "((c.state = 'running' AND c.at_risk_at <= %(now)s AND c.due_at > %(now)s) "  # noqa: S608 - model tables  # nosec B608
+        "OR (c.state = 'paused' AND c.consumed_seconds <= c.target_seconds AND EXISTS ("
+        f"SELECT 1 FROM {ClockTransition._meta.db_table} tr WHERE tr.clock_id = c.id "
+        "AND tr.kind = 'at_risk')))"
+    )
     scope = ""
     if level_id:
         scope += " AND t.service_level_id = %(level)s"
     if organisation_id:
         scope += " AND t.organisation_id = %(organisation)s"
     columns = "t.priority, t.service_level_id, t.organisation_id, t.kind, t.assignee_id"
-    sql = (f"SELECT {columns}, GROUPING({columns}), "  # noqa: S608 - model tables  # nosec B608
-           f"COUNT(*) FILTER (WHERE {at_risk}), COUNT(*) FILTER (WHERE {breached}) "
-           f"FROM {Clock._meta.db_table} c JOIN {Ticket._meta.db_table} t ON t.id = c.ticket_id "
-           f"WHERE c.state IN ('running', 'paused') AND c.target_seconds IS NOT NULL "
-           f"AND ({breached} OR {at_risk}){scope} "
-           f"GROUP BY GROUPING SETS ((t.priority), (t.service_level_id), (t.organisation_id), (t.kind), "
-           f"(t.assignee_id))")
+    sql = (
+        f"SELECT {columns}, GROUPING({columns}), "  # noqa: S608 - model tables  # nosec B608
+        f"COUNT(*) FILTER (WHERE {at_risk}), COUNT(*) FILTER (WHERE {breached}) "
+        f"FROM {Clock._meta.db_table} c JOIN {Ticket._meta.db_table} t ON t.id = c.ticket_id "
+        f"WHERE c.state IN ('running', 'paused') AND c.target_seconds IS NOT NULL "
+        f"AND ({breached} OR {at_risk}){scope} "
+        f"GROUP BY GROUPING SETS ((t.priority), (t.service_level_id), (t.organisation_id), (t.kind), "
+        f"(t.assignee_id))"
+    )
     raw: dict[str, list[tuple]] = {key: [] for key in _GROUPING_BITS}
     by_bits = {bits: (n, key) for n, (key, bits) in enumerate(_GROUPING_BITS.items())}
     with connection.cursor() as cursor:
@@ -219,34 +254,60 @@ def _now_rows_grouping_sets(*, now, level_id, organisation_id) -> dict[str, list
     return raw
 
 
-def next_deadlines(*, now: datetime, level_id: int | None = None, organisation_id: int | None = None,
-                   limit: int = LIST_LENGTH) -> list[Clock]:
+def next_deadlines(
+    *,
+    now: datetime,
+    level_id: int | None = None,
+    organisation_id: int | None = None,
+    limit: int = LIST_LENGTH,
+) -> list[Clock]:
     """The running clocks due next (not yet breached), nearest first: the index on running
     deadlines hands them over in order."""
-    clocks = _scoped(Clock.objects.filter(state=ClockState.RUNNING, due_at__gt=now),
-                     level_id=level_id, organisation_id=organisation_id)
-    return list(clocks.select_related("ticket__organisation", "ticket__assignee", "ticket__service_level")
-                .order_by("due_at")[:limit])
+    clocks = _scoped(
+        Clock.objects.filter(state=ClockState.RUNNING, due_at__gt=now),
+        level_id=level_id,
+        organisation_id=organisation_id,
+    )
+    return list(
+        clocks.select_related("ticket__organisation", "ticket__assignee", "ticket__service_level").order_by(
+            "due_at"
+        )[:limit]
+    )
 
 
 def waiting_count(*, level_id: int | None = None, organisation_id: int | None = None) -> int:
-    return _scoped(Clock.objects.filter(state=ClockState.PAUSED, kind=ClockKind.RESOLUTION),
-                   level_id=level_id, organisation_id=organisation_id).count()
+    return _scoped(
+        Clock.objects.filter(state=ClockState.PAUSED, kind=ClockKind.RESOLUTION),
+        level_id=level_id,
+        organisation_id=organisation_id,
+    ).count()
 
 
-def longest_waiting(*, level_id: int | None = None, organisation_id: int | None = None,
-                    limit: int = LIST_LENGTH) -> list[Clock]:
+def longest_waiting(
+    *, level_id: int | None = None, organisation_id: int | None = None, limit: int = LIST_LENGTH
+) -> list[Clock]:
     """Tickets waiting on the customer (their resolution clock is paused), longest first,
     with ``paused_since`` from the clock's last pause event."""
-    last_pause = (ClockEvent.objects.filter(clock=OuterRef("pk"), action="pause")
-                  .order_by("-at").values("at")[:1])
-    clocks = _scoped(Clock.objects.filter(state=ClockState.PAUSED, kind=ClockKind.RESOLUTION),
-                     level_id=level_id, organisation_id=organisation_id)
+    last_pause = (
+        ClockEvent.objects.filter(clock=OuterRef("pk"), action="pause").order_by("-at").values("at")[:1]
+    )
+    clocks = _scoped(
+        Clock.objects.filter(state=ClockState.PAUSED, kind=ClockKind.RESOLUTION),
+        level_id=level_id,
+        organisation_id=organisation_id,
+    )
     # first the 20 ids (no join to the tickets unless a filter needs it), then those 20 rows
-    oldest = dict(clocks.annotate(paused_since=Subquery(last_pause)).order_by("paused_since", "pk")
-                  .values_list("pk", "paused_since")[:limit])
-    rows = {clock.pk: clock for clock in Clock.objects.filter(pk__in=oldest)
-            .select_related("ticket__organisation", "ticket__assignee")}
+    oldest = dict(
+        clocks.annotate(paused_since=Subquery(last_pause))
+        .order_by("paused_since", "pk")
+        .values_list("pk", "paused_since")[:limit]
+    )
+    rows = {
+        clock.pk: clock
+        for clock in Clock.objects.filter(pk__in=oldest).select_related(
+            "ticket__organisation", "ticket__assignee"
+        )
+    }
     for pk, since in oldest.items():
         rows[pk].paused_since = since
     return [rows[pk] for pk in oldest]
@@ -278,35 +339,58 @@ class Trend:
 
 
 def _trend_rows_raw(*, since: datetime, level_id, organisation_id) -> list[dict]:
-    clocks = _scoped(Clock.objects.filter(state=ClockState.STOPPED, stopped_at__gte=since,
-                                          target_seconds__isnull=False),
-                     level_id=level_id, organisation_id=organisation_id)
-    rows = (clocks.annotate(week=TruncWeek("stopped_at", tzinfo=AMSTERDAM))
-            .values("week", "kind", "ticket__service_level_id", "ticket__service_level__name",
-                    "ticket__priority")
-            .annotate(met=Count("pk", filter=Q(consumed_seconds__lte=F("target_seconds"))),
-                      total=Count("pk"))
-            .order_by())
-    return [{"week": row["week"].date() if isinstance(row["week"], datetime) else row["week"],
-             "clock": row["kind"], "level_id": row["ticket__service_level_id"],
-             "level": row["ticket__service_level__name"], "priority": row["ticket__priority"],
-             "met": row["met"], "total": row["total"]} for row in rows]
+    clocks = _scoped(
+        Clock.objects.filter(state=ClockState.STOPPED, stopped_at__gte=since, target_seconds__isnull=False),
+        level_id=level_id,
+        organisation_id=organisation_id,
+    )
+    rows = (
+        clocks.annotate(week=TruncWeek("stopped_at", tzinfo=AMSTERDAM))
+        .values("week", "kind", "ticket__service_level_id", "ticket__service_level__name", "ticket__priority")
+        .annotate(met=Count("pk", filter=Q(consumed_seconds__lte=F("target_seconds"))), total=Count("pk"))
+        .order_by()
+    )
+    return [
+        {
+            "week": row["week"].date() if isinstance(row["week"], datetime) else row["week"],
+            "clock": row["kind"],
+            "level_id": row["ticket__service_level_id"],
+            "level": row["ticket__service_level__name"],
+            "priority": row["ticket__priority"],
+            "met": row["met"],
+            "total": row["total"],
+        }
+        for row in rows
+    ]
 
 
 def _trend_rows_rolled(*, first: date, until: date, level_id) -> list[dict]:
     days = ComplianceDay.objects.filter(day__gte=first, day__lt=until, with_target__gt=0)
     if level_id:
         days = days.filter(service_level_id=level_id)
-    rows = (days.annotate(week=TruncWeek("day"))
-            .values("week", "clock", "service_level_id", "service_level__name", "priority")
-            .annotate(met_sum=Sum("met"), total=Sum("with_target")).order_by())
-    return [{"week": row["week"], "clock": row["clock"], "level_id": row["service_level_id"],
-             "level": row["service_level__name"], "priority": row["priority"], "met": row["met_sum"],
-             "total": row["total"]} for row in rows]
+    rows = (
+        days.annotate(week=TruncWeek("day"))
+        .values("week", "clock", "service_level_id", "service_level__name", "priority")
+        .annotate(met_sum=Sum("met"), total=Sum("with_target"))
+        .order_by()
+    )
+    return [
+        {
+            "week": row["week"],
+            "clock": row["clock"],
+            "level_id": row["service_level_id"],
+            "level": row["service_level__name"],
+            "priority": row["priority"],
+            "met": row["met_sum"],
+            "total": row["total"],
+        }
+        for row in rows
+    ]
 
 
-def compliance_trend(*, today: date, level_id: int | None = None, organisation_id: int | None = None,
-                     weeks: int = TREND_WEEKS) -> Trend:
+def compliance_trend(
+    *, today: date, level_id: int | None = None, organisation_id: int | None = None, weeks: int = TREND_WEEKS
+) -> Trend:
     """Weekly share of clocks with a target that stopped within it, the last ``weeks`` weeks
     (this one included), per service level and per priority. Days in the roll-up are read
     from it (ComplianceDay); the rest, and any organisation's own figures, from the clocks:
@@ -329,11 +413,16 @@ def compliance_trend(*, today: date, level_id: int | None = None, organisation_i
         if position is None:
             continue
         for axis, key, label in (
-                ("level", f"level:{row['level_id']}", row["level"]),
-                ("priority", f"priority:{row['priority']}",
-                 str(priorities.get(row["priority"], row["priority"])))):
-            line = lines.setdefault((f"{row['clock']}:{axis}", key),
-                                    TrendSeries(str(label), key, [0] * weeks, [0] * weeks))
+            ("level", f"level:{row['level_id']}", row["level"]),
+            (
+                "priority",
+                f"priority:{row['priority']}",
+                str(priorities.get(row["priority"], row["priority"])),
+            ),
+        ):
+            line = lines.setdefault(
+                (f"{row['clock']}:{axis}", key), TrendSeries(str(label), key, [0] * weeks, [0] * weeks)
+            )
             line.met[position] += row["met"]
             line.total[position] += row["total"]
     series: dict[str, list[TrendSeries]] = defaultdict(list)
@@ -371,31 +460,39 @@ def _figure_q(figure: PublishedFigure) -> Q:
     return figure.within_q()
 
 
-def _figures_raw(*, start: datetime, end: datetime, level_id, organisation_id,
-                 figures) -> tuple[dict[int, int], dict[tuple[str, bool], int]]:
+def _figures_raw(
+    *, start: datetime, end: datetime, level_id, organisation_id, figures
+) -> tuple[dict[int, int], dict[tuple[str, bool], int]]:
     """Within counts per figure and totals per (clock, High?) over clocks stopped in [start, end)."""
     if end <= start or not figures:
         return defaultdict(int), defaultdict(int)
-    clocks = _scoped(Clock.objects.filter(state=ClockState.STOPPED, stopped_at__gte=start,
-                                          stopped_at__lt=end),
-                     level_id=level_id, organisation_id=organisation_id)
+    clocks = _scoped(
+        Clock.objects.filter(state=ClockState.STOPPED, stopped_at__gte=start, stopped_at__lt=end),
+        level_id=level_id,
+        organisation_id=organisation_id,
+    )
     aggregates = {}
     for high in (True, False):
         for kind in ClockKind:
-            aggregates[f"t_{kind}_{int(high)}"] = Count("pk", filter=priority_band_q(high=high)
-                                                        & Q(kind=kind))
+            aggregates[f"t_{kind}_{int(high)}"] = Count(
+                "pk", filter=priority_band_q(high=high) & Q(kind=kind)
+            )
     for figure in figures:
-        aggregates[f"f_{figure.pk}"] = Count("pk", filter=priority_band_q(high=figure.high_priority)
-                                             & Q(kind=figure.clock) & _figure_q(figure))
+        aggregates[f"f_{figure.pk}"] = Count(
+            "pk", filter=priority_band_q(high=figure.high_priority) & Q(kind=figure.clock) & _figure_q(figure)
+        )
     counts = clocks.aggregate(**aggregates)
     within = defaultdict(int, {figure.pk: counts[f"f_{figure.pk}"] for figure in figures})
-    totals = defaultdict(int, {(kind.value, high): counts[f"t_{kind}_{int(high)}"]
-                               for kind in ClockKind for high in (True, False)})
+    totals = defaultdict(
+        int,
+        {(kind.value, high): counts[f"t_{kind}_{int(high)}"] for kind in ClockKind for high in (True, False)},
+    )
     return within, totals
 
 
-def published_figures_measure(*, start: datetime, end: datetime, level_id: int | None = None,
-                              organisation_id: int | None = None) -> list[FigureResult]:
+def published_figures_measure(
+    *, start: datetime, end: datetime, level_id: int | None = None, organisation_id: int | None = None
+) -> list[FigureResult]:
     """Every published figure against the clocks (best effort included) that stopped in
     [start, end). Whole days in the roll-up come from it, the rest from the clocks; an
     organisation's own figures, and a figure edited since the roll-up, from the clocks."""
@@ -428,13 +525,19 @@ def published_figures_measure(*, start: datetime, end: datetime, level_id: int |
                     within[key] += value
                 for key, value in part_totals.items():
                     totals[key] += value
-    return [FigureResult(figure, within[figure.pk], totals[(figure.clock, figure.high_priority)])
-            for figure in figures]
+    return [
+        FigureResult(figure, within[figure.pk], totals[(figure.clock, figure.high_priority)])
+        for figure in figures
+    ]
 
 
 def clocks_missing_figure(*, figure: PublishedFigure, start: datetime, end: datetime) -> QuerySet[Clock]:
     """The clocks behind a figure's shortfall: stopped in the period, outside the figure."""
     band = priority_band_q(high=figure.high_priority)
-    return (Clock.objects.filter(state=ClockState.STOPPED, stopped_at__gte=start, stopped_at__lt=end,
-                                 kind=figure.clock).filter(band)
-            .exclude(_figure_q(figure)))
+    return (
+        Clock.objects.filter(
+            state=ClockState.STOPPED, stopped_at__gte=start, stopped_at__lt=end, kind=figure.clock
+        )
+        .filter(band)
+        .exclude(_figure_q(figure))
+    )

@@ -330,8 +330,9 @@ class Clock(models.Model):
 
     # Indexed by the unique (ticket, kind) constraint: a second index on ticket alone would
     # only cost writes.
-    ticket = models.ForeignKey("tickets.Ticket", on_delete=models.CASCADE, related_name="clocks",
-                               db_index=False)
+    ticket = models.ForeignKey(
+        "tickets.Ticket", on_delete=models.CASCADE, related_name="clocks", db_index=False
+    )
     kind = models.CharField(max_length=10, choices=ClockKind.choices)
     calendar = models.ForeignKey(Calendar, on_delete=models.PROTECT, related_name="clocks")
     target_seconds = models.PositiveIntegerField(null=True, blank=True)  # None: best effort
@@ -405,8 +406,9 @@ class ClockTransition(models.Model):
     # and lock (KEY SHARE, a heap write) 20,000 random clock rows per catch-up, ~0.9 s of the
     # sweep at a million tickets. Django still cascades deletes. The unique (clock, kind)
     # constraint is the index.
-    clock = models.ForeignKey(Clock, on_delete=models.CASCADE, related_name="transitions",
-                              db_constraint=False, db_index=False)
+    clock = models.ForeignKey(
+        Clock, on_delete=models.CASCADE, related_name="transitions", db_constraint=False, db_index=False
+    )
     kind = models.CharField(max_length=10, choices=TransitionKind.choices)
     crossed_at = models.DateTimeField()  # the at-risk or due instant that was crossed
     recorded_at = models.DateTimeField(auto_now_add=True)
@@ -599,8 +601,10 @@ class Outage(models.Model):
         related_name="outages",
         limit_choices_to={"topic": "maintenance"},
         verbose_name=_("announced maintenance"),
-        help_text=_("Only the part within the announced period counts as maintenance, and only if it "
-                    "was announced before the outage began."),
+        help_text=_(
+            "Only the part within the announced period counts as maintenance, and only if it "
+            "was announced before the outage began."
+        ),
     )
     force_majeure = models.BooleanField(_("force majeure"), default=False)
     description = models.TextField(_("description"), blank=True)
@@ -789,8 +793,11 @@ class ComplianceDay(models.Model):
     class Meta:
         verbose_name = _("compliance per day")
         verbose_name_plural = _("compliance per day")
-        constraints = [models.UniqueConstraint(
-            fields=["day", "clock", "service_level", "priority", "calendar"], name="compliance_day_once")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "clock", "service_level", "priority", "calendar"], name="compliance_day_once"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.day} {self.clock} P{self.priority}: {self.met}/{self.with_target}"

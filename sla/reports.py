@@ -128,7 +128,8 @@ def consultancy_hours(*, organisation: Organisation, start: date, end: date) -> 
     except LookupError:  # the tickets app without hours cards
         return None
     cards = card_model.objects.filter(organisation=organisation, purchased_on__lte=end).filter(
-        Q(valid_until__isnull=True) | Q(valid_until__gte=end))
+        Q(valid_until__isnull=True) | Q(valid_until__gte=end)
+    )
     bought = cards.aggregate(total=Sum("hours"))["total"]
     if bought is None:
         return None
@@ -138,60 +139,102 @@ def consultancy_hours(*, organisation: Organisation, start: date, end: date) -> 
     return {"used": used, "left": bought - used_until_end}
 
 
-def report_content(*, organisation: Organisation, start: date, end: date, now: datetime | None = None,
-                   progress=None) -> ReportContent:
+def report_content(
+    *, organisation: Organisation, start: date, end: date, now: datetime | None = None, progress=None
+) -> ReportContent:
     now = now or timezone.now()
     progress = progress or (lambda percent: None)
     since, until = day_start(start), day_start(end + timedelta(days=1))
     # tickets registered in the period, by kind and priority (one grouped query)
-    counts = {(row["kind"], row["priority"]): row["n"] for row in
-              organisation.tickets.filter(registered_at__gte=since, registered_at__lt=until)
-              .values("kind", "priority").annotate(n=Count("pk")).order_by()}
+    counts = {
+        (row["kind"], row["priority"]): row["n"]
+        for row in organisation.tickets.filter(registered_at__gte=since, registered_at__lt=until)
+        .values("kind", "priority")
+        .annotate(n=Count("pk"))
+        .order_by()
+    }
     kinds = []
     for kind, label in TicketKind.choices:
         row = [counts.get((kind, priority), 0) for priority in Priority.values]
         kinds.append((str(label), row, sum(row)))
     progress(30)
     # compliance: clocks that stopped in the period, met = within their target
-    stopped = Clock.objects.filter(ticket__organisation=organisation, state=ClockState.STOPPED,
-                                   stopped_at__gte=since, stopped_at__lt=until)
+    stopped = Clock.objects.filter(
+        ticket__organisation=organisation,
+        state=ClockState.STOPPED,
+        stopped_at__gte=since,
+        stopped_at__lt=until,
+    )
     # every clock kind in one aggregate query
     aggregates = {}
     for kind in ClockKind.values:
         aggregates[f"total_{kind}"] = Count("pk", filter=Q(kind=kind, target_seconds__isnull=False))
-        aggregates[f"met_{kind}"] = Count("pk", filter=Q(kind=kind, target_seconds__isnull=False,
-                                                         consumed_seconds__lte=F("target_seconds")))
+        aggregates[f"met_{kind}"] = Count(
+            "pk", filter=Q(kind=kind, target_seconds__isnull=False, consumed_seconds__lte=F("target_seconds"))
+        )
         aggregates[f"best_effort_{kind}"] = Count("pk", filter=Q(kind=kind, target_seconds__isnull=True))
     counted = stopped.aggregate(**aggregates)
-    compliance = [ComplianceRow(str(label), counted[f"total_{kind}"], counted[f"met_{kind}"],
-                                counted[f"best_effort_{kind}"]) for kind, label in ClockKind.choices]
+    compliance = [
+        ComplianceRow(
+            str(label), counted[f"total_{kind}"], counted[f"met_{kind}"], counted[f"best_effort_{kind}"]
+        )
+        for kind, label in ClockKind.choices
+    ]
     progress(45)
     # every breach of the period, explained from the clock's events
-    transitions = (ClockTransition.objects.filter(kind=TransitionKind.BREACHED, crossed_at__gte=since,
-                                                  crossed_at__lt=until,
-                                                  clock__ticket__organisation=organisation)
-                   .select_related("clock__ticket", "clock__calendar").order_by("crossed_at", "pk")
-                   .prefetch_related(Prefetch("clock__events", queryset=clock_events_ordered())))
+    transitions = (
+        ClockTransition.objects.filter(
+            kind=TransitionKind.BREACHED,
+            crossed_at__gte=since,
+            crossed_at__lt=until,
+            clock__ticket__organisation=organisation,
+        )
+        .select_related("clock__ticket", "clock__calendar")
+        .order_by("crossed_at", "pk")
+        .prefetch_related(Prefetch("clock__events", queryset=clock_events_ordered()))
+    )
     breaches = []
     priorities = dict(Priority.choices)
     for transition in transitions:
         clock = transition.clock
-        breaches.append(BreachRow(
-            reference=clock.ticket.reference, title=clock.ticket.title, ticket_id=clock.ticket_id,
-            clock=str(ClockKind(clock.kind).label), priority=str(priorities[clock.ticket.priority]),
-            crossed_at=transition.crossed_at, target_seconds=clock.target_seconds,
-            explanation=clock_explain(clock, now=min(now, until) if clock.state != "stopped" else now,
-                                      events=list(clock.events.all()))))
+        breaches.append(
+            BreachRow(
+                reference=clock.ticket.reference,
+                title=clock.ticket.title,
+                ticket_id=clock.ticket_id,
+                clock=str(ClockKind(clock.kind).label),
+                priority=str(priorities[clock.ticket.priority]),
+                crossed_at=transition.crossed_at,
+                target_seconds=clock.target_seconds,
+                explanation=clock_explain(
+                    clock,
+                    now=min(now, until) if clock.state != "stopped" else now,
+                    events=list(clock.events.all()),
+                ),
+            )
+        )
     progress(70)
     consultancy = consultancy_hours(organisation=organisation, start=start, end=end)
-    availability = [(product.name, figure.percent, figure.covered_seconds, figure.down_seconds)
-                    for product, figure in availability_for_period(start=since, end=until,
-                                                                   organisation_id=organisation.pk, now=now)]
+    availability = [
+        (product.name, figure.percent, figure.covered_seconds, figure.down_seconds)
+        for product, figure in availability_for_period(
+            start=since, end=until, organisation_id=organisation.pk, now=now
+        )
+    ]
     progress(85)
-    return ReportContent(organisation=organisation, start=start, end=end, generated_at=now, kinds=kinds,
-                         priorities=[str(label) for label in Priority.labels], compliance=compliance,
-                         breaches=breaches, consultancy=consultancy, availability=availability,
-                         availability_target=availability_target_for(year=end.year))
+    return ReportContent(
+        organisation=organisation,
+        start=start,
+        end=end,
+        generated_at=now,
+        kinds=kinds,
+        priorities=[str(label) for label in Priority.labels],
+        compliance=compliance,
+        breaches=breaches,
+        consultancy=consultancy,
+        availability=availability,
+        availability_target=availability_target_for(year=end.year),
+    )
 
 
 # --- rendering ---------------------------------------------------------------------------------
@@ -213,55 +256,119 @@ def report_pdf(content: ReportContent) -> bytes:
 
     styles = getSampleStyleSheet()
     buffer = io.BytesIO()
-    doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=2 * cm, rightMargin=2 * cm,
-                            title=_("Service report"), author="SLA Portal")
-    grid = TableStyle([("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
-                       ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eef1f5")),
-                       ("FONTSIZE", (0, 0), (-1, -1), 8), ("VALIGN", (0, 0), (-1, -1), "TOP")])
+    doc = SimpleDocTemplate(
+        buffer,
+        pagesize=A4,
+        leftMargin=2 * cm,
+        rightMargin=2 * cm,
+        title=_("Service report"),
+        author="SLA Portal",
+    )
+    grid = TableStyle(
+        [
+            ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
+            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eef1f5")),
+            ("FONTSIZE", (0, 0), (-1, -1), 8),
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ]
+    )
     small = styles["BodyText"].clone("small", fontSize=8, leading=10)
-    story = [Paragraph(escape(_("Service report %(organisation)s") % {"organisation": content.organisation}),
-                       styles["Title"]),
-             Paragraph(escape(f"{content.start:%Y-%m-%d} - {content.end:%Y-%m-%d}"), styles["Normal"]),
-             Spacer(1, 12), Paragraph(escape(_("Tickets by kind and priority")), styles["Heading2"])]
-    story.append(Table([[_("Kind"), *content.priorities, _("Total")]]
-                       + [[label, *row, total] for label, row, total in content.kinds], style=grid))
+    story = [
+        Paragraph(
+            escape(_("Service report %(organisation)s") % {"organisation": content.organisation}),
+            styles["Title"],
+        ),
+        Paragraph(escape(f"{content.start:%Y-%m-%d} - {content.end:%Y-%m-%d}"), styles["Normal"]),
+        Spacer(1, 12),
+        Paragraph(escape(_("Tickets by kind and priority")), styles["Heading2"]),
+    ]
+    story.append(
+        Table(
+            [[_("Kind"), *content.priorities, _("Total")]]
+            + [[label, *row, total] for label, row, total in content.kinds],
+            style=grid,
+        )
+    )
     story += [Spacer(1, 12), Paragraph(escape(_("Compliance")), styles["Heading2"])]
-    story.append(Table([[_("Clock"), _("With a target"), _("Met"), "%", _("Best effort (measured)")]]
-                       + [[row.clock, row.total, row.met, "—" if row.percent is None else f"{row.percent}%",
-                           row.best_effort] for row in content.compliance], style=grid))
+    story.append(
+        Table(
+            [[_("Clock"), _("With a target"), _("Met"), "%", _("Best effort (measured)")]]
+            + [
+                [
+                    row.clock,
+                    row.total,
+                    row.met,
+                    "—" if row.percent is None else f"{row.percent}%",
+                    row.best_effort,
+                ]
+                for row in content.compliance
+            ],
+            style=grid,
+        )
+    )
     story += [Spacer(1, 12), Paragraph(escape(_("Breaches")), styles["Heading2"])]
     if not content.breaches:
         story.append(Paragraph(escape(_("No deadline was missed in this period.")), styles["Normal"]))
     for breach in content.breaches:
-        story.append(Paragraph(escape(
-            f"{breach.reference} {breach.title} — {breach.clock}, {breach.priority}: "
-            + _("deadline passed %(at)s; %(counted)s business hours counted against %(target)s")
-            % {"at": f"{timezone.localtime(breach.crossed_at):%Y-%m-%d %H:%M}",
-               "counted": breach.counted_hours, "target": breach.target_hours}), styles["BodyText"]))
+        story.append(
+            Paragraph(
+                escape(
+                    f"{breach.reference} {breach.title} — {breach.clock}, {breach.priority}: "
+                    + _("deadline passed %(at)s; %(counted)s business hours counted against %(target)s")
+                    % {
+                        "at": f"{timezone.localtime(breach.crossed_at):%Y-%m-%d %H:%M}",
+                        "counted": breach.counted_hours,
+                        "target": breach.target_hours,
+                    }
+                ),
+                styles["BodyText"],
+            )
+        )
         lines = []
         for segment in breach.explanation.segments:
             for interval in segment.explanation.intervals:
-                lines.append(_("counted %(start)s - %(end)s") % {
-                    "start": f"{interval.start:%Y-%m-%d %H:%M}", "end": f"{interval.end:%H:%M}"})
+                lines.append(
+                    _("counted %(start)s - %(end)s")
+                    % {"start": f"{interval.start:%Y-%m-%d %H:%M}", "end": f"{interval.end:%H:%M}"}
+                )
             for skipped in segment.explanation.skipped_dates:
                 lines.append(_("closed %(date)s (holiday or closure)") % {"date": skipped.isoformat()})
         for pause in breach.explanation.pauses:
             end = f"{timezone.localtime(pause.end):%Y-%m-%d %H:%M}" if pause.end else _("still paused")
-            lines.append(_("paused %(start)s - %(end)s: %(reason)s") % {
-                "start": f"{timezone.localtime(pause.start):%Y-%m-%d %H:%M}", "end": end,
-                "reason": pause.reason})
+            lines.append(
+                _("paused %(start)s - %(end)s: %(reason)s")
+                % {
+                    "start": f"{timezone.localtime(pause.start):%Y-%m-%d %H:%M}",
+                    "end": end,
+                    "reason": pause.reason,
+                }
+            )
         story.append(Paragraph(escape("; ".join(lines)), small))
     story += [Spacer(1, 12), Paragraph(escape(_("Consultancy hours")), styles["Heading2"])]
     if content.consultancy is None:
         story.append(Paragraph(escape(_("Not available.")), styles["Normal"]))
     else:
-        story.append(Paragraph(escape(_("Used in this period: %(used)s; left on the card: %(left)s")
-                                      % content.consultancy), styles["Normal"]))
+        story.append(
+            Paragraph(
+                escape(_("Used in this period: %(used)s; left on the card: %(left)s") % content.consultancy),
+                styles["Normal"],
+            )
+        )
     story += [Spacer(1, 12), Paragraph(escape(_("Availability")), styles["Heading2"])]
-    story.append(Table([[_("Product"), _("Availability"), _("Target")]]
-                       + [[name, "—" if percent is None else f"{percent}%",
-                           f"{content.availability_target}%" if content.availability_target else "—"]
-                          for name, percent, _covered, _down in content.availability], style=grid))
+    story.append(
+        Table(
+            [[_("Product"), _("Availability"), _("Target")]]
+            + [
+                [
+                    name,
+                    "—" if percent is None else f"{percent}%",
+                    f"{content.availability_target}%" if content.availability_target else "—",
+                ]
+                for name, percent, _covered, _down in content.availability
+            ],
+            style=grid,
+        )
+    )
     doc.build(story)
     return buffer.getvalue()
 
@@ -270,8 +377,9 @@ def report_pdf(content: ReportContent) -> bytes:
 
 
 @transaction.atomic
-def service_report_request(*, organisation: Organisation, start: date, end: date,
-                           by: User | None) -> ServiceReport:
+def service_report_request(
+    *, organisation: Organisation, start: date, end: date, by: User | None
+) -> ServiceReport:
     """Ask for a report (again): it is (re)queued and produced by a Celery task."""
     from sla.tasks import service_report_generate_task
 
@@ -280,7 +388,8 @@ def service_report_request(*, organisation: Organisation, start: date, end: date
 
         raise ValidationError(_("The period ends before it starts."))
     report, _created = ServiceReport.objects.select_for_update().get_or_create(
-        organisation=organisation, period_start=start, period_end=end, defaults={"requested_by": by})
+        organisation=organisation, period_start=start, period_end=end, defaults={"requested_by": by}
+    )
     report.status, report.progress, report.error, report.requested_by = ReportStatus.QUEUED, 0, "", by
     report.queued_at = timezone.now()
     report.save(update_fields=["status", "progress", "error", "requested_by", "queued_at"])
@@ -301,9 +410,13 @@ def service_report_generate(*, report_id: int, now: datetime | None = None) -> S
     _progress(report.pk, 5)
     try:
         with translation.override("nl"):  # the SLA and its customers are Dutch
-            content = report_content(organisation=report.organisation, start=report.period_start,
-                                     end=report.period_end, now=now,
-                                     progress=lambda percent: _progress(report.pk, percent))
+            content = report_content(
+                organisation=report.organisation,
+                start=report.period_start,
+                end=report.period_end,
+                now=now,
+                progress=lambda percent: _progress(report.pk, percent),
+            )
             html = report_html(content)
             pdf = report_pdf(content)
     except Exception as exc:
@@ -325,19 +438,23 @@ def _report_mail(report: ServiceReport) -> None:
 
     from accounts.tasks import notification_deliver_pending_task
 
-    coordinators = User.objects.filter(organisation=report.organisation, role=Role.COORDINATOR,
-                                       is_active=True)
+    coordinators = User.objects.filter(
+        organisation=report.organisation, role=Role.COORDINATOR, is_active=True
+    )
     url = settings.SITE_URL.rstrip("/") + reverse("service:report_detail", args=[report.pk])
     rows = []
     for user in coordinators:
         with translation.override(user.language):
-            rows.append(Notification(
-                recipient=user, topic=NotificationTopic.NEWS,
-                subject=_("Service report %(start)s - %(end)s") % {"start": report.period_start,
-                                                                   "end": report.period_end},
-                body=_("Your service report for %(start)s - %(end)s is ready: %(url)s "
-                       "(PDF: %(url)spdf/)") % {"start": report.period_start, "end": report.period_end,
-                                                "url": url}))
+            rows.append(
+                Notification(
+                    recipient=user,
+                    topic=NotificationTopic.NEWS,
+                    subject=_("Service report %(start)s - %(end)s")
+                    % {"start": report.period_start, "end": report.period_end},
+                    body=_("Your service report for %(start)s - %(end)s is ready: %(url)s (PDF: %(url)spdf/)")
+                    % {"start": report.period_start, "end": report.period_end, "url": url},
+                )
+            )
     Notification.objects.bulk_create(rows)
     report.emailed_at = timezone.now()
     report.save(update_fields=["emailed_at"])
@@ -355,9 +472,11 @@ def service_reports_requeue(*, now: datetime | None = None) -> list[int]:
     from sla.tasks import service_report_generate_task
 
     now = now or timezone.now()
-    stale = list(ServiceReport.objects.filter(status=ReportStatus.QUEUED)
-                 .filter(Q(queued_at__isnull=True) | Q(queued_at__lt=now - REQUEUE_AFTER))
-                 .values_list("pk", flat=True))
+    stale = list(
+        ServiceReport.objects.filter(status=ReportStatus.QUEUED)
+        .filter(Q(queued_at__isnull=True) | Q(queued_at__lt=now - REQUEUE_AFTER))
+        .values_list("pk", flat=True)
+    )
     requeued = []
     for report_id in stale:
         if enqueue(service_report_generate_task, report_id=report_id):
@@ -370,9 +489,11 @@ def service_reports_due(*, today: date | None = None) -> list[ServiceReport]:
     """The beat job: on a working day, request the report of the period that just ended for
     every organisation whose level promises reports and that has none for it yet."""
     today = today or timezone.localdate()
-    contracts = (Contract.objects.filter(valid_from__lte=today)
-                 .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today))
-                 .select_related("service_level__calendar", "organisation"))
+    contracts = (
+        Contract.objects.filter(valid_from__lte=today)
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today))
+        .select_related("service_level__calendar", "organisation")
+    )
     requested = []
     terms_of: dict[int, ServiceLevelTerms | None] = {}
     for contract in contracts:
@@ -386,9 +507,11 @@ def service_reports_due(*, today: date | None = None) -> list[ServiceReport]:
         if not calendar.is_working_day(today):
             continue  # "the first working days after the quarter"
         start, end = previous_period(today, reports_per_year=terms.reports_per_year)
-        if ServiceReport.objects.filter(organisation=contract.organisation, period_start=start,
-                                        period_end=end).exists():
+        if ServiceReport.objects.filter(
+            organisation=contract.organisation, period_start=start, period_end=end
+        ).exists():
             continue
-        requested.append(service_report_request(organisation=contract.organisation, start=start, end=end,
-                                                by=None))
+        requested.append(
+            service_report_request(organisation=contract.organisation, start=start, end=end, by=None)
+        )
     return requested

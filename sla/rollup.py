@@ -60,27 +60,42 @@ def _count_days(days: set[date] | None, *, until: date) -> int:
     if days is not None:
         if not days:
             return 0
-        clocks = clocks.filter(stopped_at__gte=day_start(min(days)),
-                               stopped_at__lt=day_start(max(days) + timedelta(days=1)))
+        clocks = clocks.filter(
+            stopped_at__gte=day_start(min(days)), stopped_at__lt=day_start(max(days) + timedelta(days=1))
+        )
         existing = existing.filter(day__in=days)
-    aggregates = {"total": Count("pk"), "with_target": Count("pk", filter=Q(target_seconds__isnull=False)),
-                  "met": Count("pk", filter=Q(consumed_seconds__lte=F("target_seconds")))}
+    aggregates = {
+        "total": Count("pk"),
+        "with_target": Count("pk", filter=Q(target_seconds__isnull=False)),
+        "met": Count("pk", filter=Q(consumed_seconds__lte=F("target_seconds"))),
+    }
     for figure in figures:
         aggregates[f"w_{figure.pk}"] = Count("pk", filter=figure.within_q())
-    rows = (clocks.annotate(day=TruncDate("stopped_at", tzinfo=AMSTERDAM))
-            .values("day", "kind", "ticket__service_level_id", "ticket__priority", "calendar_id")
-            .annotate(**aggregates).order_by())
+    rows = (
+        clocks.annotate(day=TruncDate("stopped_at", tzinfo=AMSTERDAM))
+        .values("day", "kind", "ticket__service_level_id", "ticket__priority", "calendar_id")
+        .annotate(**aggregates)
+        .order_by()
+    )
     created = []
     for row in rows:
         if days is not None and row["day"] not in days:
             continue
         calendar_id = row["calendar_id"]
         within = {figure_key(figure): row[f"w_{figure.pk}"] for figure in figures}
-        created.append(ComplianceDay(day=row["day"], clock=row["kind"],
-                                     service_level_id=row["ticket__service_level_id"],
-                                     priority=row["ticket__priority"], calendar_id=calendar_id,
-                                     total=row["total"], with_target=row["with_target"], met=row["met"],
-                                     within=within))
+        created.append(
+            ComplianceDay(
+                day=row["day"],
+                clock=row["kind"],
+                service_level_id=row["ticket__service_level_id"],
+                priority=row["ticket__priority"],
+                calendar_id=calendar_id,
+                total=row["total"],
+                with_target=row["with_target"],
+                met=row["met"],
+                within=within,
+            )
+        )
     existing.delete()
     ComplianceDay.objects.bulk_create(created, batch_size=2000)
     return len(created)
@@ -120,17 +135,24 @@ def compliance_rollup_refresh(*, now: datetime | None = None) -> int:
         dirty.add(day)
         day += timedelta(days=1)
     last_event = ClockEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
-    changed = set(ClockEvent.objects.filter(pk__gt=state.last_event_id, pk__lte=last_event)
-                  .values_list("clock_id", flat=True)[:MAX_CHANGED_CLOCKS + 1])
+    changed = set(
+        ClockEvent.objects.filter(pk__gt=state.last_event_id, pk__lte=last_event).values_list(
+            "clock_id", flat=True
+        )[: MAX_CHANGED_CLOCKS + 1]
+    )
     since = (state.last_ticket_update or now) - TICKET_OVERLAP
     changed_tickets = Ticket.objects.filter(updated_at__gt=since).values("pk")
-    changed |= set(Clock.objects.filter(ticket__in=changed_tickets, state=ClockState.STOPPED)
-                   .values_list("pk", flat=True)[:MAX_CHANGED_CLOCKS + 1])
+    changed |= set(
+        Clock.objects.filter(ticket__in=changed_tickets, state=ClockState.STOPPED).values_list(
+            "pk", flat=True
+        )[: MAX_CHANGED_CLOCKS + 1]
+    )
     if len(changed) > MAX_CHANGED_CLOCKS:
         return compliance_rollup_rebuild(now=now)
     if changed:
-        stops = (ClockEvent.objects.filter(clock_id__in=changed, action=ClockAction.STOP)
-                 .values_list("at", flat=True))
+        stops = ClockEvent.objects.filter(clock_id__in=changed, action=ClockAction.STOP).values_list(
+            "at", flat=True
+        )
         dirty |= {timezone.localdate(at, AMSTERDAM) for at in stops}
     dirty = {day for day in dirty if day < today}
     count = _count_days(dirty, until=today)

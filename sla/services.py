@@ -405,9 +405,18 @@ def sla_sweep_candidates(*, now: datetime, batch_size: int = SWEEP_BATCH) -> Que
         PendingCrossing.objects.select_for_update(skip_locked=True, of=("self",))
         .filter(at__lte=now)
         .order_by("at")
-        .values_list("id", "kind", "clock_id", "clock__kind", "clock__due_at", "clock__at_risk_at",
-                     "clock__ticket_id", "clock__ticket__title", "clock__ticket__organisation_id",
-                     "clock__ticket__assignee_id")[:batch_size]
+        .values_list(
+            "id",
+            "kind",
+            "clock_id",
+            "clock__kind",
+            "clock__due_at",
+            "clock__at_risk_at",
+            "clock__ticket_id",
+            "clock__ticket__title",
+            "clock__ticket__organisation_id",
+            "clock__ticket__assignee_id",
+        )[:batch_size]
     )
 
 
@@ -447,8 +456,10 @@ class Crossing:
 # placeholders, and ~10 ms adapting a list of 2,000 ints (bench/sweep.py, profiled). ON
 # CONFLICT makes the unique constraint the last guard without failing the batch, and RETURNING
 # says which crossings are new.
-_IDS = {"postgresql": "= ANY(('{' || %s || '}')::bigint[])",
-        "sqlite": "IN (SELECT value FROM json_each('[' || %s || ']'))"}
+_IDS = {
+    "postgresql": "= ANY(('{' || %s || '}')::bigint[])",
+    "sqlite": "IN (SELECT value FROM json_each('[' || %s || ']'))",
+}
 _RECORD_SQL = """
     INSERT INTO {transition} (clock_id, kind, crossed_at, recorded_at)
     SELECT clock_id, kind, crossed_at, %s FROM {pending} WHERE id {ids}
@@ -461,8 +472,11 @@ _DELETE_SQL = "DELETE FROM {pending} WHERE id {ids}"
 def _record(pending_ids: list[int], *, recorded_at: datetime) -> set[tuple[int, str]]:
     """Record the pending crossings as transitions and drop them; the (clock id, kind) of each
     transition that is new."""
-    names = {"transition": ClockTransition._meta.db_table, "pending": PendingCrossing._meta.db_table,
-             "ids": _IDS[connection.vendor]}
+    names = {
+        "transition": ClockTransition._meta.db_table,
+        "pending": PendingCrossing._meta.db_table,
+        "ids": _IDS[connection.vendor],
+    }
     ids = ",".join(map(str, pending_ids))
     with connection.cursor() as cursor:
         cursor.execute(_RECORD_SQL.format(**names), [recorded_at, ids])
@@ -537,8 +551,17 @@ def _notify_transitions(kind: str, clocks: list[Crossing]) -> None:
                 per_recipient[user.pk].append(clock)
     webhook_emit(
         event=WebhookEvent.SLA_AT_RISK if kind == TransitionKind.AT_RISK else WebhookEvent.SLA_BREACHED,
-        payloads=({"ticket": clock.ticket.reference, "ticket_id": clock.ticket_id, "clock": clock.kind,
-                   "due_at": clock.due_at, "at_risk_at": clock.at_risk_at} for clock in clocks))
+        payloads=(
+            {
+                "ticket": clock.ticket.reference,
+                "ticket_id": clock.ticket_id,
+                "clock": clock.kind,
+                "due_at": clock.due_at,
+                "at_risk_at": clock.at_risk_at,
+            }
+            for clock in clocks
+        ),
+    )
     topic = NotificationTopic.SLA_AT_RISK if kind == TransitionKind.AT_RISK else NotificationTopic.SLA_BREACH
     lines = _DigestLines(clocks)
     Notification.objects.bulk_create(

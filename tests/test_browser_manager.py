@@ -24,22 +24,55 @@ def _data():
     now = timezone.now()
     organisation = organisation_on_level("extended", name="Gemeente Voorbeeld")
     for days in range(1, 60, 3):  # stopped clocks over the last weeks, for the trend charts
-        ticket = ticket_create(organisation=organisation, by=None, kind="incident", title=f"Storing {days}",
-                               impact=1 + days % 3, urgency=1, registered_at=now - timedelta(days=days))
-        services.sla_clock_stop(ticket=ticket, kind="response", by=None, reason="reply",
-                                at=now - timedelta(days=days) + timedelta(hours=1 + days % 7))
-    ticket_create(organisation=organisation, by=None, kind="incident", title="Open en te laat", impact=1,
-                  urgency=1, registered_at=now - timedelta(days=3))
-    late = ticket_create(organisation=organisation, by=None, kind="incident", title="Laat beantwoord",
-                         impact=1, urgency=1, registered_at=now - timedelta(days=10))
+        ticket = ticket_create(
+            organisation=organisation,
+            by=None,
+            kind="incident",
+            title=f"Storing {days}",
+            impact=1 + days % 3,
+            urgency=1,
+            registered_at=now - timedelta(days=days),
+        )
+        services.sla_clock_stop(
+            ticket=ticket,
+            kind="response",
+            by=None,
+            reason="reply",
+            at=now - timedelta(days=days) + timedelta(hours=1 + days % 7),
+        )
+    ticket_create(
+        organisation=organisation,
+        by=None,
+        kind="incident",
+        title="Open en te laat",
+        impact=1,
+        urgency=1,
+        registered_at=now - timedelta(days=3),
+    )
+    late = ticket_create(
+        organisation=organisation,
+        by=None,
+        kind="incident",
+        title="Laat beantwoord",
+        impact=1,
+        urgency=1,
+        registered_at=now - timedelta(days=10),
+    )
     services.sla_clocks_pause(ticket=late, by=None, reason="Welke versie?", at=now - timedelta(days=9))
     services.sla_clocks_resume(ticket=late, by=None, reason="Antwoord", at=now - timedelta(days=8))
     services.sla_clock_stop(ticket=late, kind="response", by=None, reason="reply", at=now - timedelta(days=6))
     start, end = (now - timedelta(days=90)).date(), now.date()
     content = report_content(organisation=organisation, start=start, end=end)
-    return ServiceReport.objects.create(organisation=organisation, period_start=start, period_end=end,
-                                        status=ReportStatus.DONE, progress=100, html=report_html(content),
-                                        pdf=report_pdf(content), finished_at=timezone.now())
+    return ServiceReport.objects.create(
+        organisation=organisation,
+        period_start=start,
+        period_end=end,
+        status=ReportStatus.DONE,
+        progress=100,
+        html=report_html(content),
+        pdf=report_pdf(content),
+        finished_at=timezone.now(),
+    )
 
 
 def test_manager_opens_the_dashboard_and_a_report(live_server, browser, manager):

@@ -32,11 +32,32 @@ NOT_PAGES = ("api/", "admin/", "accounts/", "i18n/", "static/", "media/", "healt
 # Field names of the pages' forms, filters and of the views reading request.GET/POST directly,
 # with values of the wrong type; a NUL byte is text PostgreSQL refuses to store or compare.
 NONSENSE = {
-    "action": "nonsense", "expected_version": "abc", "version": "abc", "hours": "-1", "on": "not-a-date",
-    "priority": "9", "impact": "x", "urgency": "x", "file": "", "language": "xx", "year": "x",
-    "page": "x", "user": "x", "make": "maybe", "revoke": "x", "deactivate": "x", "decision": "x",
-    "request": "x", "bug": "x", "next": "https://elsewhere.example/", "form-TOTAL_FORMS": "x",
-    "start": "x", "agent": "x", "kind": "x\x00", "topic": "x\x00", "q": "x\x00",
+    "action": "nonsense",
+    "expected_version": "abc",
+    "version": "abc",
+    "hours": "-1",
+    "on": "not-a-date",
+    "priority": "9",
+    "impact": "x",
+    "urgency": "x",
+    "file": "",
+    "language": "xx",
+    "year": "x",
+    "page": "x",
+    "user": "x",
+    "make": "maybe",
+    "revoke": "x",
+    "deactivate": "x",
+    "decision": "x",
+    "request": "x",
+    "bug": "x",
+    "next": "https://elsewhere.example/",
+    "form-TOTAL_FORMS": "x",
+    "start": "x",
+    "agent": "x",
+    "kind": "x\x00",
+    "topic": "x\x00",
+    "q": "x\x00",
 }
 # Without a version or the keys above, the forms that need no text pass and reach the services,
 # the views' own free text gets a NUL byte, and `next` is no path.
@@ -93,27 +114,48 @@ def world(make_staff, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     coordinator, other = coordinator_on("extended"), coordinator_on("extended")
     staff = {role: make_staff(role) for role in (Role.AGENT, Role.MANAGER)}
-    version = policy_version_announce(by=staff[Role.MANAGER], document="002", name="SLA next",
-                                      effective_from=timezone.localdate() + timedelta(days=62))
+    version = policy_version_announce(
+        by=staff[Role.MANAGER],
+        document="002",
+        name="SLA next",
+        effective_from=timezone.localdate() + timedelta(days=62),
+    )
     shared = {
         "sla-changes": version.pk,
         "views": SavedView.objects.create(user=staff[Role.AGENT], name="Mine", query="status=active").pk,
-        "account-requests": account_request_create(email="new@example.com", full_name="New",
-                                                   organisation_name="New BV").pk,
+        "account-requests": account_request_create(
+            email="new@example.com", full_name="New", organisation_name="New BV"
+        ).pk,
     }
     pks = {}
     for scope, owner in (("mine", coordinator), ("theirs", other)):
         screenshot = SimpleUploadedFile("scherm.png", b"\x89PNG....", content_type="image/png")
         ticket = register(owner, title=f"Ticket of {scope}", attachments=[screenshot])
         report = ServiceReport.objects.create(
-            organisation=owner.organisation, period_start=timezone.localdate() - timedelta(days=90),
-            period_end=timezone.localdate(), status=ReportStatus.DONE, html="<p>report</p>", pdf=b"%PDF-1.4")
-        draft = mail_draft_create(sender=owner, subject=f"Mail of {scope}", body="x", mail_message_id=None,
-                                  files=[SimpleUploadedFile("log.txt", b"trace")])
-        pks[scope] = {**shared, "tickets": ticket.pk, "attachments": ticket.attachments.get().pk,
-                      "organisations": owner.organisation_id, "reports": report.pk, "drafts": draft.pk,
-                      "draft-files": draft.files.get().pk,
-                      "sso": owner.organisation_id}
+            organisation=owner.organisation,
+            period_start=timezone.localdate() - timedelta(days=90),
+            period_end=timezone.localdate(),
+            status=ReportStatus.DONE,
+            html="<p>report</p>",
+            pdf=b"%PDF-1.4",
+        )
+        draft = mail_draft_create(
+            sender=owner,
+            subject=f"Mail of {scope}",
+            body="x",
+            mail_message_id=None,
+            files=[SimpleUploadedFile("log.txt", b"trace")],
+        )
+        pks[scope] = {
+            **shared,
+            "tickets": ticket.pk,
+            "attachments": ticket.attachments.get().pk,
+            "organisations": owner.organisation_id,
+            "reports": report.pk,
+            "drafts": draft.pk,
+            "draft-files": draft.files.get().pk,
+            "sso": owner.organisation_id,
+        }
     clients = {}
     for role, user in {Role.COORDINATOR: coordinator, **staff}.items():
         clients[role] = Client(raise_request_exception=False)  # a 500 is a status to report

@@ -25,8 +25,12 @@ def test_seed_demo_creates_users_and_tickets_that_show_the_sla_at_work():
     assert "coordinator@voorbeeld.example" in printed and "demo-password-2026" in printed
     assert User.objects.count() == 7
     statuses = set(Ticket.objects.values_list("status", flat=True))
-    assert {TicketStatus.NEW, TicketStatus.WAITING_ON_CUSTOMER, TicketStatus.AWAITING_APPROVAL,
-            TicketStatus.RESOLVED} <= statuses
+    assert {
+        TicketStatus.NEW,
+        TicketStatus.WAITING_ON_CUSTOMER,
+        TicketStatus.AWAITING_APPROVAL,
+        TicketStatus.RESOLVED,
+    } <= statuses
     assert Clock.objects.filter(state="paused").exists()
     assert Clock.objects.filter(state="running", due_at__isnull=False).exists()
 

@@ -25,8 +25,12 @@ class TicketsConfig(AppConfig):
             post_delete.connect(filter_choices_changed, sender=model, dispatch_uid=uid)
         # The desk lists a user's saved views, the portal the hours left on the cards.
         # Coordinators see the count of mail drafts waiting in the navigation.
-        for model, receiver in ((SavedView, saved_views_changed), (HoursCard, hours_left_changed),
-                                (HoursBooking, hours_left_changed), (MailDraft, mail_drafts_changed)):
+        for model, receiver in (
+            (SavedView, saved_views_changed),
+            (HoursCard, hours_left_changed),
+            (HoursBooking, hours_left_changed),
+            (MailDraft, mail_drafts_changed),
+        ):
             uid = f"cached-{model.__name__}"
             post_save.connect(receiver, sender=model, dispatch_uid=uid)
             post_delete.connect(receiver, sender=model, dispatch_uid=uid)

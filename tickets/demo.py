@@ -19,25 +19,57 @@ def demo_tickets_create(*, organisations: dict[str, Organisation], agent: User) 
 
     def create(organisation, title, *, kind="incident", urgency=2, impact=2, hours_ago=1.0, **fields):
         return services.ticket_create(
-            organisation=organisation, by=None, kind=kind, title=title, urgency=urgency, impact=impact,
-            product=saas, registered_at=now - timedelta(hours=hours_ago), **fields)
+            organisation=organisation,
+            by=None,
+            kind=kind,
+            title=title,
+            urgency=urgency,
+            impact=impact,
+            product=saas,
+            registered_at=now - timedelta(hours=hours_ago),
+            **fields,
+        )
 
     default, extended = organisations["default"], organisations["extended"]
     if not Ticket.objects.filter(organisation=default).exists():
-        create(default, "Inloggen mislukt voor alle medewerkers", urgency=1, impact=1, hours_ago=50,
-               description="Sinds maandagochtend krijgt iedereen 'Access denied'.")
-        create(default, "Rapportage toont verkeerde totalen", hours_ago=2,
-               description="Het maandtotaal in de IDU-rapportage klopt niet met de export.")
-        question = create(default, "Hoe exporteer ik een overzicht naar CSV?", kind="information_request",
-                          urgency=3, impact=3, hours_ago=20)
-        services.ticket_classify(ticket=question, by=agent, clarity="unclear",
-                                 question="Om welk overzicht gaat het precies?")
+        create(
+            default,
+            "Inloggen mislukt voor alle medewerkers",
+            urgency=1,
+            impact=1,
+            hours_ago=50,
+            description="Sinds maandagochtend krijgt iedereen 'Access denied'.",
+        )
+        create(
+            default,
+            "Rapportage toont verkeerde totalen",
+            hours_ago=2,
+            description="Het maandtotaal in de IDU-rapportage klopt niet met de export.",
+        )
+        question = create(
+            default,
+            "Hoe exporteer ik een overzicht naar CSV?",
+            kind="information_request",
+            urgency=3,
+            impact=3,
+            hours_ago=20,
+        )
+        services.ticket_classify(
+            ticket=question, by=agent, clarity="unclear", question="Om welk overzicht gaat het precies?"
+        )
         created += 3
     if not Ticket.objects.filter(organisation=extended).exists():
         urgent = create(extended, "Koppeling met de ESB stopt 's nachts", urgency=1, impact=2, hours_ago=1.6)
         services.ticket_assign(ticket=urgent, by=agent, assignee=agent)
-        create(extended, "Nieuwe koppeling voor het roostersysteem", kind="change", change_type="normal",
-               urgency=3, impact=3, hours_ago=5)
+        create(
+            extended,
+            "Nieuwe koppeling voor het roostersysteem",
+            kind="change",
+            change_type="normal",
+            urgency=3,
+            impact=3,
+            hours_ago=5,
+        )
         solved = create(extended, "Certificaat van de DataLink verlopen", urgency=2, impact=1, hours_ago=30)
         services.message_reply_public(ticket=solved, by=agent, body="We vernieuwen het certificaat vandaag.")
         services.ticket_classify(ticket=solved, by=agent, clarity="clear")
@@ -47,7 +79,11 @@ def demo_tickets_create(*, organisations: dict[str, Organisation], agent: User) 
     if sender is not None and not MailDraft.objects.filter(organisation=extended).exists():
         # A mail waiting in the portal (SPEC §1): the coordinator registers it, the clocks start then.
         services.mail_draft_create(
-            sender=sender, subject="Rapportage laadt traag sinds de update",
+            sender=sender,
+            subject="Rapportage laadt traag sinds de update",
             body="Sinds de update van gisteren duurt het openen van de weekrapportage ruim een minuut.",
-            files=[], mail_message_id=None, received_at=now - timedelta(minutes=40))
+            files=[],
+            mail_message_id=None,
+            received_at=now - timedelta(minutes=40),
+        )
     return created

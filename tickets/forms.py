@@ -37,8 +37,10 @@ class CompactSelect(forms.Select):
         options = format_html_join(
             "",
             '<option value="{}"{}>{}</option>',
-            ((choice, " selected" if str(choice) in selected else "", label)
-             for choice, label in self.choices),
+            (
+                (choice, " selected" if str(choice) in selected else "", label)
+                for choice, label in self.choices
+            ),
         )
         final_attrs = self.build_attrs(self.attrs, {**(attrs or {}), "name": name})
         return format_html("<select{}>{}</select>", flatatt(final_attrs), options)

@@ -136,8 +136,15 @@ def with_clocks(queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
 # Python: all ~40 columns cost a third more (bench/desk.py, profiled).
 _ROW_FIELDS = ("title", "kind", "product__name", "step", "priority", "status", "registered_at")
 _ROW_CLOCK_FIELDS = (
-    "ticket_id", "kind", "state", "target_seconds", "consumed_seconds", "segment_started_at", "due_at",
-    "at_risk_at", "calendar",
+    "ticket_id",
+    "kind",
+    "state",
+    "target_seconds",
+    "consumed_seconds",
+    "segment_started_at",
+    "due_at",
+    "at_risk_at",
+    "calendar",
 )
 
 

@@ -36,9 +36,15 @@ def admin_client(client, make_staff):
 @pytest.fixture
 def friday_ticket():
     """Default level, High incident, Friday 27 November 2026 14:00: 2 h on Friday, due Monday 12:00."""
-    ticket = ticket_create(organisation=organisation_on_level("default"), by=None, kind="incident",
-                           title="Portal down", impact=1, urgency=1,
-                           registered_at=datetime(2026, 11, 27, 14, 0, tzinfo=AMS))
+    ticket = ticket_create(
+        organisation=organisation_on_level("default"),
+        by=None,
+        kind="incident",
+        title="Portal down",
+        impact=1,
+        urgency=1,
+        registered_at=datetime(2026, 11, 27, 14, 0, tzinfo=AMS),
+    )
     assert response_due(ticket) == datetime(2026, 11, 30, 12, 0, tzinfo=AMS)
     return ticket
 
@@ -48,30 +54,46 @@ def response_due(ticket) -> datetime:
 
 
 def test_adding_a_closure_day_in_the_admin_moves_an_open_deadline(
-        admin_client, friday_ticket, eager_celery, django_capture_on_commit_callbacks):
+    admin_client, friday_ticket, eager_celery, django_capture_on_commit_callbacks
+):
     calendar = Calendar.objects.get(name="Default")
     with django_capture_on_commit_callbacks(execute=True):
-        response = admin_client.post("/admin/sla/closureday/add/", {
-            "calendar": calendar.pk, "date": "2026-11-30", "reason": "Company day"})
+        response = admin_client.post(
+            "/admin/sla/closureday/add/",
+            {"calendar": calendar.pk, "date": "2026-11-30", "reason": "Company day"},
+        )
     assert response.status_code == 302, response.content[:2000]
     assert ClosureDay.objects.filter(calendar=calendar, date="2026-11-30").exists()
     assert response_due(friday_ticket) == datetime(2026, 12, 1, 12, 0, tzinfo=AMS)
 
 
 def test_a_closure_day_added_inline_on_the_calendar_moves_an_open_deadline(
-        admin_client, friday_ticket, eager_celery, django_capture_on_commit_callbacks):
+    admin_client, friday_ticket, eager_celery, django_capture_on_commit_callbacks
+):
     calendar = Calendar.objects.get(name="Default")
     hours = list(calendar.opening_hours.order_by("weekday"))
-    data = {"name": calendar.name, "timezone": calendar.timezone, "closed_on_good_friday": "on",
-            "liberation_day": calendar.liberation_day,
-            "opening_hours-TOTAL_FORMS": len(hours), "opening_hours-INITIAL_FORMS": len(hours),
-            "closure_days-TOTAL_FORMS": 1, "closure_days-INITIAL_FORMS": 0,
-            "closure_days-0-date": "2026-11-30", "closure_days-0-reason": "Move to the new office"}
+    data = {
+        "name": calendar.name,
+        "timezone": calendar.timezone,
+        "closed_on_good_friday": "on",
+        "liberation_day": calendar.liberation_day,
+        "opening_hours-TOTAL_FORMS": len(hours),
+        "opening_hours-INITIAL_FORMS": len(hours),
+        "closure_days-TOTAL_FORMS": 1,
+        "closure_days-INITIAL_FORMS": 0,
+        "closure_days-0-date": "2026-11-30",
+        "closure_days-0-reason": "Move to the new office",
+    }
     for i, row in enumerate(hours):
-        data.update({f"opening_hours-{i}-id": row.pk, f"opening_hours-{i}-calendar": calendar.pk,
-                     f"opening_hours-{i}-weekday": row.weekday,
-                     f"opening_hours-{i}-opens": f"{row.opens:%H:%M}",
-                     f"opening_hours-{i}-closes": f"{row.closes:%H:%M}"})
+        data.update(
+            {
+                f"opening_hours-{i}-id": row.pk,
+                f"opening_hours-{i}-calendar": calendar.pk,
+                f"opening_hours-{i}-weekday": row.weekday,
+                f"opening_hours-{i}-opens": f"{row.opens:%H:%M}",
+                f"opening_hours-{i}-closes": f"{row.closes:%H:%M}",
+            }
+        )
     with django_capture_on_commit_callbacks(execute=True):
         response = admin_client.post(f"/admin/sla/calendar/{calendar.pk}/change/", data)
     assert response.status_code == 302, response.content[:2000]
@@ -85,18 +107,27 @@ def test_a_closure_day_added_inline_on_the_calendar_moves_an_open_deadline(
 
 
 def test_switching_a_holiday_on_in_the_admin_moves_an_open_deadline(
-        admin_client, eager_celery, django_capture_on_commit_callbacks):
+    admin_client, eager_celery, django_capture_on_commit_callbacks
+):
     # given Christmas Day switched off, a Thursday ticket runs through it
     holiday = Holiday.objects.get(date="2026-12-25")
     Holiday.objects.filter(pk=holiday.pk).update(active=False)
-    ticket = ticket_create(organisation=organisation_on_level("default"), by=None, kind="incident",
-                           title="Portal down", impact=1, urgency=1,
-                           registered_at=datetime(2026, 12, 24, 14, 0, tzinfo=AMS))
+    ticket = ticket_create(
+        organisation=organisation_on_level("default"),
+        by=None,
+        kind="incident",
+        title="Portal down",
+        impact=1,
+        urgency=1,
+        registered_at=datetime(2026, 12, 24, 14, 0, tzinfo=AMS),
+    )
     assert response_due(ticket) == datetime(2026, 12, 25, 12, 0, tzinfo=AMS)
     # when a manager switches it back on
     with django_capture_on_commit_callbacks(execute=True):
-        response = admin_client.post(f"/admin/sla/holiday/{holiday.pk}/change/", {
-            "date": "2026-12-25", "name": holiday.name, "kind": holiday.kind, "active": "on"})
+        response = admin_client.post(
+            f"/admin/sla/holiday/{holiday.pk}/change/",
+            {"date": "2026-12-25", "name": holiday.name, "kind": holiday.kind, "active": "on"},
+        )
     # then Friday 25 December no longer counts: Monday 28 December 10:00 + 2 h
     assert response.status_code == 302, response.content[:2000]
     assert response_due(ticket) == datetime(2026, 12, 28, 12, 0, tzinfo=AMS)

@@ -590,8 +590,11 @@ def test_a_year_outside_the_given_closed_dates_is_asked_for_once():
         return list(holidays.country_holidays("NL", years=year))
 
     calendar = BusinessCalendar(
-        tz=AMS, weekly_hours=DEFAULT_HOURS, closed_dates=NL_HOLIDAYS.keys(),
-        closed_years=range(2024, 2028), closed_dates_of_year=of_year,
+        tz=AMS,
+        weekly_hours=DEFAULT_HOURS,
+        closed_dates=NL_HOLIDAYS.keys(),
+        closed_years=range(2024, 2028),
+        closed_dates_of_year=of_year,
     )
     # Tuesday 24 December 2019 15:00 + 2 h: Christmas and Boxing Day are closed
     assert calendar.add(ams(2019, 12, 24, 15), 2 * HOUR) == ams(2019, 12, 27, 11)
@@ -599,7 +602,9 @@ def test_a_year_outside_the_given_closed_dates_is_asked_for_once():
     assert not calendar.is_working_day(date(2050, 12, 26))
     assert 2025 not in asked and asked.count(2019) == 1 and asked.count(2045) == 1
     assert calendar.closed_dates_between(date(2045, 12, 1), date(2045, 12, 31)) == [
-        date(2045, 12, 25), date(2045, 12, 26)]
+        date(2045, 12, 25),
+        date(2045, 12, 26),
+    ]
 
 
 def test_without_a_year_function_the_given_closed_dates_are_all_there_is():
@@ -607,17 +612,20 @@ def test_without_a_year_function_the_given_closed_dates_are_all_there_is():
     assert calendar.is_working_day(date(2045, 12, 25))
 
 
-@pytest.mark.parametrize(("start", "hours", "days"), [
-    (ams(2026, 11, 23, 15), 1, 0),  # Monday 15:00, stopped at Monday's close: the same day
-    (ams(2026, 11, 23, 15), 6.5, 1),  # Monday 15:00 -> Tuesday 15:30: the next working day
-    (ams(2026, 11, 23, 15), 7, 1),  # -> Tuesday 16:00, the close: still the next working day
-    (ams(2026, 11, 23, 15), 7.5, 2),  # -> Wednesday 10:30
-    (ams(2026, 11, 23, 18), 6, 0),  # Monday 18:00 (closed): starts Tuesday, ends at its close
-    (ams(2026, 11, 27, 15), 2, 1),  # Friday 15:00 -> Monday 11:00: Monday is the next working day
-    (ams(2026, 11, 28, 11), 7, 1),  # Saturday: starts Monday 10:00, -> Tuesday 11:00
-    (ams(2026, 12, 24, 15), 2, 1),  # Thursday 24 Dec -> Monday 28 Dec 11:00 (Christmas, weekend)
-    (ams(2026, 11, 23, 10), 0, 0),  # nothing counted
-])
+@pytest.mark.parametrize(
+    ("start", "hours", "days"),
+    [
+        (ams(2026, 11, 23, 15), 1, 0),  # Monday 15:00, stopped at Monday's close: the same day
+        (ams(2026, 11, 23, 15), 6.5, 1),  # Monday 15:00 -> Tuesday 15:30: the next working day
+        (ams(2026, 11, 23, 15), 7, 1),  # -> Tuesday 16:00, the close: still the next working day
+        (ams(2026, 11, 23, 15), 7.5, 2),  # -> Wednesday 10:30
+        (ams(2026, 11, 23, 18), 6, 0),  # Monday 18:00 (closed): starts Tuesday, ends at its close
+        (ams(2026, 11, 27, 15), 2, 1),  # Friday 15:00 -> Monday 11:00: Monday is the next working day
+        (ams(2026, 11, 28, 11), 7, 1),  # Saturday: starts Monday 10:00, -> Tuesday 11:00
+        (ams(2026, 12, 24, 15), 2, 1),  # Thursday 24 Dec -> Monday 28 Dec 11:00 (Christmas, weekend)
+        (ams(2026, 11, 23, 10), 0, 0),  # nothing counted
+    ],
+)
 def test_working_days_used_counts_closes_of_working_days(default, start, hours, days):
     assert default.working_days_used(start, int(hours * HOUR)) == days
 

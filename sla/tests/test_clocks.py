@@ -24,8 +24,15 @@ def ams(*args) -> datetime:
 
 def register(level="extended", *, at, kind="incident", impact=1, urgency=1, organisation=None):
     organisation = organisation or organisation_on_level(level)
-    return ticket_create(organisation=organisation, by=None, kind=kind, title="Kan niet inloggen",
-                         impact=impact, urgency=urgency, registered_at=at)
+    return ticket_create(
+        organisation=organisation,
+        by=None,
+        kind=kind,
+        title="Kan niet inloggen",
+        impact=impact,
+        urgency=urgency,
+        registered_at=at,
+    )
 
 
 def clocks(ticket):
@@ -66,12 +73,14 @@ def test_best_effort_clock_has_no_deadline_but_is_measured():
 def test_pause_and_resume_move_the_deadline_by_the_business_time_paused():
     agent = UserFactory(role=Role.AGENT)
     ticket = register(at=ams(2026, 11, 23, 9, 0))  # Monday 09:00, due 11:00
-    services.sla_clocks_pause(ticket=ticket, by=agent, reason="Question to the customer",
-                              at=ams(2026, 11, 23, 9, 30))
+    services.sla_clocks_pause(
+        ticket=ticket, by=agent, reason="Question to the customer", at=ams(2026, 11, 23, 9, 30)
+    )
     paused = clocks(ticket)["response"]
     assert paused.state == "paused" and paused.due_at is None and paused.consumed_seconds == 1800
-    services.sla_clocks_resume(ticket=ticket, by=None, reason="Customer answered",
-                               at=ams(2026, 11, 23, 16, 30))  # 7 h of opening time later
+    services.sla_clocks_resume(
+        ticket=ticket, by=None, reason="Customer answered", at=ams(2026, 11, 23, 16, 30)
+    )  # 7 h of opening time later
     resumed = clocks(ticket)["response"]
     assert resumed.state == "running"
     assert resumed.due_at == ams(2026, 11, 24, 9, 0)  # 1.5 h left: Mon 16:30-17:00, Tue 08:00-09:00
@@ -88,8 +97,9 @@ def test_pausing_twice_is_harmless():
 
 def test_response_in_time_stops_the_clock_without_a_breach():
     ticket = register(at=ams(2026, 11, 23, 9, 0))
-    services.sla_clock_stop(ticket=ticket, kind="response", by=None, reason="First public reply",
-                            at=ams(2026, 11, 23, 11, 0))  # exactly at the deadline: met
+    services.sla_clock_stop(
+        ticket=ticket, kind="response", by=None, reason="First public reply", at=ams(2026, 11, 23, 11, 0)
+    )  # exactly at the deadline: met
     response = clocks(ticket)["response"]
     assert response.state == "stopped" and response.consumed_seconds == 7200
     assert not ClockTransition.objects.exists()
@@ -97,12 +107,14 @@ def test_response_in_time_stops_the_clock_without_a_breach():
 
 def test_late_response_records_the_breach_once_even_without_a_sweep():
     ticket = register(at=ams(2026, 11, 23, 9, 0))  # due 11:00
-    services.sla_clock_stop(ticket=ticket, kind="response", by=None, reason="reply",
-                            at=ams(2026, 11, 23, 11, 1))
+    services.sla_clock_stop(
+        ticket=ticket, kind="response", by=None, reason="reply", at=ams(2026, 11, 23, 11, 1)
+    )
     breach = ClockTransition.objects.get()
     assert breach.kind == "breached" and breach.crossed_at == ams(2026, 11, 23, 11, 0)  # the deadline
-    services.sla_clock_stop(ticket=ticket, kind="response", by=None, reason="reply",
-                            at=ams(2026, 11, 23, 12, 0))
+    services.sla_clock_stop(
+        ticket=ticket, kind="response", by=None, reason="reply", at=ams(2026, 11, 23, 12, 0)
+    )
     assert ClockTransition.objects.count() == 1
 
 
@@ -140,6 +152,7 @@ def test_half_business_day_on_extended_change_is_four_and_a_half_hours():
 def test_calendar_change_recomputes_open_clocks_in_a_task(django_capture_on_commit_callbacks, settings):
     settings.CELERY_TASK_ALWAYS_EAGER = True
     from sla_portal.celery import app
+
     app.conf.task_always_eager = True
     try:
         ticket = register("default", at=ams(2026, 11, 27, 14, 0))  # Friday 14:00, 4 h
@@ -316,9 +329,7 @@ def test_a_priority_change_leaves_a_stopped_clock_its_target_consumption_and_ver
     in_time = register(
         "default", kind="information_request", impact=2, urgency=2, at=ams(2026, 11, 23, 10, 0)
     )
-    services.sla_clock_stop(
-        ticket=in_time, kind="response", by=None, reason="r", at=ams(2026, 11, 24, 14, 0)
-    )
+    services.sla_clock_stop(ticket=in_time, kind="response", by=None, reason="r", at=ams(2026, 11, 24, 14, 0))
     in_time.priority = 1
     in_time.save()
     services.sla_clocks_recompute(ticket=in_time, at=ams(2026, 11, 24, 15, 0))

@@ -26,8 +26,15 @@ def ams(*args) -> datetime:
 
 
 def register(organisation, *, at, kind="incident", impact=1, urgency=1, title="Storing"):
-    return ticket_create(organisation=organisation, by=None, kind=kind, title=title, impact=impact,
-                         urgency=urgency, registered_at=at)
+    return ticket_create(
+        organisation=organisation,
+        by=None,
+        kind=kind,
+        title=title,
+        impact=impact,
+        urgency=urgency,
+        registered_at=at,
+    )
 
 
 def stop(ticket, kind, at):
@@ -57,8 +64,9 @@ def week_of_tickets():
     stop(t3, "response", ams(2026, 11, 24, 16, 30))
     stop(t3, "resolution", ams(2026, 11, 27, 10, 0))
     # T4 Default Low information request: response 5 h; resolution best effort, 6 + 1 = 7 h
-    t4 = register(default, at=ams(2026, 11, 23, 10, 0), kind="information_request", impact=3, urgency=3,
-                  title="T4")
+    t4 = register(
+        default, at=ams(2026, 11, 23, 10, 0), kind="information_request", impact=3, urgency=3, title="T4"
+    )
     stop(t4, "response", ams(2026, 11, 23, 15, 0))
     stop(t4, "resolution", ams(2026, 11, 24, 11, 0))
     # T5 Default Normal incident: response 2 h; resolution best effort, 4 h
@@ -73,8 +81,10 @@ def week_of_tickets():
 
 def measured(**filters):
     start, end = board.DashboardFilters(date(2026, 11, 23), date(2026, 11, 27)).period_bounds()
-    return {(r.figure.clock, r.figure.high_priority, r.figure.label): (r.within, r.total, r.actual_percent)
-            for r in board.published_figures_measure(start=start, end=end, **filters)}
+    return {
+        (r.figure.clock, r.figure.high_priority, r.figure.label): (r.within, r.total, r.actual_percent)
+        for r in board.published_figures_measure(start=start, end=end, **filters)
+    }
 
 
 def test_published_figures_equal_the_hand_computed_shares_with_pauses_and_best_effort(week_of_tickets):
@@ -102,7 +112,8 @@ def test_published_figures_follow_the_level_filter(week_of_tickets):
 
 def test_published_figures_are_data_a_manager_can_edit(week_of_tickets):
     PublishedFigure.objects.filter(clock="resolution", high_priority=False, within_amount=1).update(
-        within_amount=Decimal("4"))
+        within_amount=Decimal("4")
+    )
     figures = measured()
     assert figures[("resolution", False, "70% next working day")] == (3, 3, Decimal("100.0"))  # T3: 4 days
 
@@ -171,8 +182,9 @@ def test_next_deadlines_and_longest_waiting(open_trouble):
 
 
 @time_machine.travel(ams(2026, 11, 23, 10, 45), tick=False)
-def test_dashboard_page_links_every_number_and_keeps_its_query_count(open_trouble, manager_client,
-                                                                     django_assert_max_num_queries):
+def test_dashboard_page_links_every_number_and_keeps_its_query_count(
+    open_trouble, manager_client, django_assert_max_num_queries
+):
     with django_assert_max_num_queries(30) as first:
         response = manager_client.get("/manager/")
     assert response.status_code == 200
@@ -222,8 +234,9 @@ def test_the_dashboard_is_for_managers_only(agent_client):
 
 
 def _trend_values(trend):
-    return {group: [(line.key, line.met, line.total) for line in lines]
-            for group, lines in trend.series.items()}
+    return {
+        group: [(line.key, line.met, line.total) for line in lines] for group, lines in trend.series.items()
+    }
 
 
 def test_the_rollup_gives_the_same_figures_and_trend_as_the_clocks(week_of_tickets):
@@ -246,8 +259,9 @@ def test_the_rollup_recounts_days_whose_clocks_changed(week_of_tickets):
         rollup.compliance_rollup_refresh()
     with time_machine.travel(ams(2026, 12, 2, 12, 0), tick=False):
         # T5 reopened on Tuesday and resolved again next week: it leaves the period
-        services.sla_clock_restart(ticket=t5, kind="resolution", by=None, reason="reopened",
-                                   at=ams(2026, 11, 24, 10, 0))
+        services.sla_clock_restart(
+            ticket=t5, kind="resolution", by=None, reason="reopened", at=ams(2026, 11, 24, 10, 0)
+        )
         stop(t5, "resolution", ams(2026, 12, 1, 10, 0))
         # T3 becomes High: its response (9.5 h) moves to the High figure
         t3.priority = 1
@@ -264,7 +278,8 @@ def test_an_edited_figure_is_counted_from_the_clocks_until_the_rebuild(week_of_t
     with time_machine.travel(ams(2026, 11, 28, 12, 0), tick=False):
         rollup.compliance_rollup_refresh()
     PublishedFigure.objects.filter(clock="resolution", high_priority=False, within_amount=1).update(
-        within_amount=Decimal("4"))
+        within_amount=Decimal("4")
+    )
     assert measured()[("resolution", False, "70% next working day")] == (3, 3, Decimal("100.0"))
 
 
@@ -272,12 +287,18 @@ def test_a_manager_edits_the_published_figures_as_data(manager_client):
     figures = list(PublishedFigure.objects.all())
     data = {"form-TOTAL_FORMS": len(figures) + 1, "form-INITIAL_FORMS": len(figures)}
     for n, figure in enumerate(figures):
-        data.update({f"form-{n}-id": figure.pk, f"form-{n}-clock": figure.clock,
-                     f"form-{n}-high_priority": "on" if figure.high_priority else "",
-                     f"form-{n}-within_amount": figure.within_amount,
-                     f"form-{n}-within_unit": figure.within_unit,
-                     f"form-{n}-share_percent": figure.share_percent, f"form-{n}-label": figure.label,
-                     f"form-{n}-position": figure.position})
+        data.update(
+            {
+                f"form-{n}-id": figure.pk,
+                f"form-{n}-clock": figure.clock,
+                f"form-{n}-high_priority": "on" if figure.high_priority else "",
+                f"form-{n}-within_amount": figure.within_amount,
+                f"form-{n}-within_unit": figure.within_unit,
+                f"form-{n}-share_percent": figure.share_percent,
+                f"form-{n}-label": figure.label,
+                f"form-{n}-position": figure.position,
+            }
+        )
     data[f"form-{len(figures)}-position"] = "0"  # the empty extra row, as the browser sends it
     data["form-1-share_percent"] = "90"
     response = manager_client.post("/manager/figures/", data)
@@ -293,10 +314,13 @@ def test_a_manager_edits_the_published_figures_as_data(manager_client):
 
 def _resolution_figures(organisation, *, start, end):
     bounds = board.DashboardFilters(start, end).period_bounds()
-    return {(r.figure.high_priority, r.figure.label): (r.within, r.total)
-            for r in board.published_figures_measure(start=bounds[0], end=bounds[1],
-                                                     organisation_id=organisation.pk)
-            if r.figure.clock == "resolution"}
+    return {
+        (r.figure.high_priority, r.figure.label): (r.within, r.total)
+        for r in board.published_figures_measure(
+            start=bounds[0], end=bounds[1], organisation_id=organisation.pk
+        )
+        if r.figure.clock == "resolution"
+    }
 
 
 def test_resolved_by_the_close_of_the_next_working_day_is_next_working_day():

@@ -24,8 +24,15 @@ def ams(*args) -> datetime:
 
 
 def register(organisation, at, title):
-    return ticket_create(organisation=organisation, by=None, kind="incident", title=title, impact=1,
-                         urgency=1, registered_at=at)  # Extended High: response 2 business hours
+    return ticket_create(
+        organisation=organisation,
+        by=None,
+        kind="incident",
+        title=title,
+        impact=1,
+        urgency=1,
+        registered_at=at,
+    )  # Extended High: response 2 business hours
 
 
 def stop(ticket, kind, at):
@@ -67,15 +74,22 @@ def quarter():
 
 
 def test_report_lists_exactly_the_breaches_of_its_quarter(quarter):
-    content = report_content(organisation=quarter["organisation"], start=date(2026, 7, 1),
-                             end=date(2026, 9, 30), now=ams(2026, 10, 2, 9, 0))
+    content = report_content(
+        organisation=quarter["organisation"],
+        start=date(2026, 7, 1),
+        end=date(2026, 9, 30),
+        now=ams(2026, 10, 2, 9, 0),
+    )
     assert [(b.reference, b.clock) for b in content.breaches] == [
-        (quarter["inside"].reference, "Response"), (quarter["last_day"].reference, "Response")]
+        (quarter["inside"].reference, "Response"),
+        (quarter["last_day"].reference, "Response"),
+    ]
     assert content.breaches[1].crossed_at == ams(2026, 9, 30, 17, 0)
     explained = content.breaches[0].explanation
     assert explained.counted_seconds == 3 * 3600
     assert [(p.start, p.end, p.reason) for p in explained.pauses] == [
-        (ams(2026, 9, 1, 9, 30), ams(2026, 9, 1, 10, 0), "Welke browser?")]
+        (ams(2026, 9, 1, 9, 30), ams(2026, 9, 1, 10, 0), "Welke browser?")
+    ]
     incident = dict((label, row) for label, row, _total in content.kinds)["Incident"]
     assert incident == [2, 0, 0]  # two High incidents registered in Q3
     compliance = {row.clock: (row.met, row.total) for row in content.compliance}
@@ -84,12 +98,15 @@ def test_report_lists_exactly_the_breaches_of_its_quarter(quarter):
 
 
 def test_requested_report_is_produced_stored_and_mailed_to_the_coordinators(
-        quarter, celery_eager, django_capture_on_commit_callbacks, manager_client):
+    quarter, celery_eager, django_capture_on_commit_callbacks, manager_client
+):
     coordinator = UserFactory(role=Role.COORDINATOR, organisation=quarter["organisation"])
     UserFactory(role=Role.CUSTOMER_USER, organisation=quarter["organisation"])
     with django_capture_on_commit_callbacks(execute=True):
-        response = manager_client.post("/manager/reports/", {
-            "organisation": quarter["organisation"].pk, "start": "2026-07-01", "end": "2026-09-30"})
+        response = manager_client.post(
+            "/manager/reports/",
+            {"organisation": quarter["organisation"].pk, "start": "2026-07-01", "end": "2026-09-30"},
+        )
     assert response.status_code == 302
     report = ServiceReport.objects.get()
     assert report.status == ReportStatus.DONE and report.progress == 100
@@ -102,15 +119,21 @@ def test_requested_report_is_produced_stored_and_mailed_to_the_coordinators(
     assert page.status_code == 200 and quarter["last_day"].reference in page.content.decode()
     pdf = manager_client.get(f"/manager/reports/{report.pk}/pdf/")
     assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
-    bad = manager_client.post("/manager/reports/", {"organisation": "x", "start": "2026-09-30",
-                                                    "end": "2026-07-01"})
+    bad = manager_client.post(
+        "/manager/reports/", {"organisation": "x", "start": "2026-09-30", "end": "2026-07-01"}
+    )
     assert bad.status_code == 400
 
 
 def test_customers_read_their_own_reports_only(quarter, client):
-    report = ServiceReport.objects.create(organisation=quarter["organisation"], period_start=date(2026, 7, 1),
-                                          period_end=date(2026, 9, 30), status=ReportStatus.DONE,
-                                          html="<h1>Rapport Q3</h1>", pdf=b"%PDF-1.4 test")
+    report = ServiceReport.objects.create(
+        organisation=quarter["organisation"],
+        period_start=date(2026, 7, 1),
+        period_end=date(2026, 9, 30),
+        status=ReportStatus.DONE,
+        html="<h1>Rapport Q3</h1>",
+        pdf=b"%PDF-1.4 test",
+    )
     outsider = UserFactory(role=Role.COORDINATOR, organisation=organisation_on_level("extended"))
     login_with_second_factor(client, outsider)
     assert client.get(f"/portal/service/reports/{report.pk}/").status_code == 404
@@ -127,7 +150,8 @@ def test_the_beat_job_makes_each_extended_organisation_its_report_once_on_a_work
     assert service_reports_due(today=date(2026, 10, 3)) == []  # a Saturday: wait for Monday
     made = service_reports_due(today=date(2026, 10, 1))
     assert [(r.organisation_id, r.period_start, r.period_end) for r in made] == [
-        (extended.pk, date(2026, 7, 1), date(2026, 9, 30))]
+        (extended.pk, date(2026, 7, 1), date(2026, 9, 30))
+    ]
     assert service_reports_due(today=date(2026, 10, 2)) == []
     assert not ServiceReport.objects.filter(organisation=default).exists()
 
@@ -146,11 +170,14 @@ def test_consultancy_hours_used_in_the_quarter_and_left_on_the_card(quarter):
 
     organisation, ticket = quarter["organisation"], quarter["inside"]
     consultant = UserFactory(role=Role.CONSULTANT)
-    card = HoursCard.objects.create(organisation=organisation, hours=Decimal(40),
-                                    purchased_on=date(2026, 1, 1))
+    card = HoursCard.objects.create(
+        organisation=organisation, hours=Decimal(40), purchased_on=date(2026, 1, 1)
+    )
     for on, hours in ((date(2026, 6, 1), 3), (date(2026, 8, 10), 5), (date(2026, 10, 5), 2)):
-        HoursBooking.objects.create(card=card, ticket=ticket, consultant=consultant, on=on,
-                                    hours=Decimal(hours))
-    content = report_content(organisation=organisation, start=date(2026, 7, 1), end=date(2026, 9, 30),
-                             now=ams(2026, 10, 2, 9, 0))
+        HoursBooking.objects.create(
+            card=card, ticket=ticket, consultant=consultant, on=on, hours=Decimal(hours)
+        )
+    content = report_content(
+        organisation=organisation, start=date(2026, 7, 1), end=date(2026, 9, 30), now=ams(2026, 10, 2, 9, 0)
+    )
     assert content.consultancy == {"used": Decimal(5), "left": Decimal(32)}

@@ -30,8 +30,9 @@ from tickets.services import ticket_create
 
 AMS = ZoneInfo("Europe/Amsterdam")
 MONDAY_9 = datetime(2026, 11, 23, 9, 0, tzinfo=AMS)
-postgresql_only = pytest.mark.skipif(connection.vendor != "postgresql",
-                                     reason="SKIP LOCKED and concurrent sessions need PostgreSQL")
+postgresql_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="SKIP LOCKED and concurrent sessions need PostgreSQL"
+)
 
 
 def ams(*args) -> datetime:
@@ -44,8 +45,15 @@ def sweep_at(moment: datetime, **kwargs) -> services.SweepResult:
 
 
 def register(organisation, *, at=MONDAY_9, kind="incident", impact=1, urgency=1, assignee=None):
-    ticket = ticket_create(organisation=organisation, by=None, kind=kind, title="Kan niet inloggen",
-                           impact=impact, urgency=urgency, registered_at=at)
+    ticket = ticket_create(
+        organisation=organisation,
+        by=None,
+        kind=kind,
+        title="Kan niet inloggen",
+        impact=impact,
+        urgency=urgency,
+        registered_at=at,
+    )
     if assignee is not None:
         ticket.assignee = assignee
         ticket.save(update_fields=["assignee"])
@@ -72,7 +80,8 @@ def extended_org(db):
 
 @pytest.mark.django_db
 def test_crossing_at_risk_records_one_transition_and_a_digest_to_assignee_and_managers(
-        managers, extended_org):
+    managers, extended_org
+):
     # given
     assignee = UserFactory(role=Role.AGENT)
     other_agent = UserFactory(role=Role.AGENT)
@@ -98,7 +107,8 @@ def test_crossing_at_risk_records_one_transition_and_a_digest_to_assignee_and_ma
 
 @pytest.mark.django_db
 def test_crossing_due_records_one_breach_for_managers_and_the_organisations_coordinators(
-        managers, extended_org):
+    managers, extended_org
+):
     # given
     coordinators = [UserFactory(role=Role.COORDINATOR, organisation=extended_org) for _ in range(2)]
     customer_user = UserFactory(role=Role.CUSTOMER_USER, organisation=extended_org)
@@ -135,8 +145,9 @@ def test_running_the_sweep_twice_records_nothing_new(managers, extended_org):
 @pytest.mark.django_db
 def test_paused_clock_past_its_old_deadline_does_not_breach(managers, extended_org):
     ticket = register(extended_org)
-    services.sla_clocks_pause(ticket=ticket, by=None, reason="Question to the customer",
-                              at=ams(2026, 11, 23, 9, 30))
+    services.sla_clocks_pause(
+        ticket=ticket, by=None, reason="Question to the customer", at=ams(2026, 11, 23, 9, 30)
+    )
     assert sweep_at(ams(2026, 11, 23, 12, 0)) == services.SweepResult(at_risk=0, breached=0)
     assert not ClockTransition.objects.exists() and not Notification.objects.exists()
 
@@ -171,8 +182,9 @@ def test_pending_crossings_follow_the_clocks_and_leave_recorded_ones_out(manager
     services.sla_clocks_resume(ticket=ticket, by=None, reason="Answer", at=ams(2026, 11, 24, 10, 40))
     assert pending(ticket) == {("response", "breached", ams(2026, 11, 24, 11, 0)), *stored_instants(ticket)}
     # a stopped clock has nothing pending
-    services.sla_clock_stop(ticket=ticket, kind="response", by=None, reason="Replied",
-                            at=ams(2026, 11, 24, 10, 50))
+    services.sla_clock_stop(
+        ticket=ticket, kind="response", by=None, reason="Replied", at=ams(2026, 11, 24, 10, 50)
+    )
     assert pending(ticket) == stored_instants(ticket)
 
 
@@ -185,7 +197,9 @@ def test_best_effort_clock_never_breaches(managers):
     sweep_at(ams(2027, 11, 23, 12, 0))
     assert not ClockTransition.objects.filter(clock=resolution).exists()
     assert set(ClockTransition.objects.values_list("clock__kind", "kind")) == {
-        ("response", "at_risk"), ("response", "breached")}
+        ("response", "at_risk"),
+        ("response", "breached"),
+    }
 
 
 @pytest.mark.django_db
@@ -211,7 +225,8 @@ def test_sweep_after_an_hour_down_catches_up_everything_once(managers, extended_
 
 @pytest.mark.django_db
 def test_crash_inside_the_sweep_records_nothing_and_the_next_sweep_records_everything_once(
-        managers, extended_org, monkeypatch):
+    managers, extended_org, monkeypatch
+):
     # given a sweep that dies after writing transitions, before its notifications
     tickets = [register(extended_org, at=ams(2026, 11, 23, 8, minute)) for minute in (0, 30)]
     notify = services._notify_transitions
@@ -260,8 +275,9 @@ def test_two_concurrent_sweeps_record_each_transition_exactly_once(monkeypatch):
     def sweep():
         try:
             start.wait()
-            results[threading.current_thread().name] = services.sla_sweep(now=ams(2026, 11, 23, 12, 0),
-                                                                           batch_size=5)
+            results[threading.current_thread().name] = services.sla_sweep(
+                now=ams(2026, 11, 23, 12, 0), batch_size=5
+            )
         except Exception as exc:  # pragma: no cover - reported below
             errors.append(exc)
         finally:
@@ -285,8 +301,11 @@ def test_two_concurrent_sweeps_record_each_transition_exactly_once(monkeypatch):
         recorded = ClockTransition.objects.filter(kind=kind).values_list("clock", flat=True)
         assert set(recorded) == response_clocks
     for topic in (NotificationTopic.SLA_AT_RISK, NotificationTopic.SLA_BREACH):
-        lines = [line for n in Notification.objects.filter(recipient=manager, topic=topic)
-                 for line in n.body.splitlines()]
+        lines = [
+            line
+            for n in Notification.objects.filter(recipient=manager, topic=topic)
+            for line in n.body.splitlines()
+        ]
         assert len(lines) == len(set(lines)) == 30  # every ticket once in the manager's digests
 
 
@@ -324,14 +343,19 @@ def test_sweep_and_delivery_run_as_real_celery_tasks_and_send_each_mail_once(fin
         # when the beat's sweep runs on the worker
         sla_sweep_task.delay()
         # then it records the transitions and queues the delivery, which sends the outbox
-        wait_for(lambda: [name for name, _ in finished_tasks] == [
-            "sla.tasks.sla_sweep_task", "accounts.tasks.notification_deliver_pending_task"])
+        wait_for(
+            lambda: (
+                [name for name, _ in finished_tasks]
+                == ["sla.tasks.sla_sweep_task", "accounts.tasks.notification_deliver_pending_task"]
+            )
+        )
         assert finished_tasks[0][1] == {"at_risk": 1, "breached": 1}
         assert finished_tasks[1][1] == 3  # at risk: manager; breached: manager and coordinator
         assert ClockTransition.objects.filter(clock__ticket=ticket).count() == 2
         assert not Notification.objects.filter(sent_at__isnull=True).exists()
         assert sorted(tuple(m.to) for m in mail.outbox) == sorted(
-            [(manager.email,), (manager.email,), (coordinator.email,)])
+            [(manager.email,), (manager.email,), (coordinator.email,)]
+        )
         assert all(ticket.reference in m.body for m in mail.outbox)
         # and a second delivery sends nothing
         notification_deliver_pending_task.delay()
@@ -342,8 +366,9 @@ def test_sweep_and_delivery_run_as_real_celery_tasks_and_send_each_mail_once(fin
 
 
 @pytest.mark.django_db
-def test_failing_smtp_keeps_the_notification_unsent_for_the_next_delivery(managers, extended_org,
-                                                                            monkeypatch):
+def test_failing_smtp_keeps_the_notification_unsent_for_the_next_delivery(
+    managers, extended_org, monkeypatch
+):
     # given a breach digest in the outbox and a mail server that hangs up
     register(extended_org)
     sweep_at(ams(2026, 11, 23, 11, 1))

@@ -21,37 +21,56 @@ def announcements(request):
         return redirect("manager:announcements")
 
     form, response, status = form_post(request, AnnouncementForm, publish)
-    return response or render(request, "sla/announcements.html", {
-        "form": form, "announcements": service.announcement_list()[:100]}, status=status)
+    return response or render(
+        request,
+        "sla/announcements.html",
+        {"form": form, "announcements": service.announcement_list()[:100]},
+        status=status,
+    )
 
 
 @manager_required
 def sla_changes(request):
     def announce(data):
         version = service.policy_version_announce(by=request.user, **data)
-        messages.success(request, _("SLA change announced to every customer organisation; "
-                                    "edit its targets in the administration."))
+        messages.success(
+            request,
+            _("SLA change announced to every customer organisation; edit its targets in the administration."),
+        )
         return redirect("manager:objections", pk=version.pk)
 
     form, response, status = form_post(request, PolicyAnnounceForm, announce)
-    return response or render(request, "sla/sla_changes.html", {
-        "form": form, "versions": service.policy_version_list_announced()}, status=status)
+    return response or render(
+        request,
+        "sla/sla_changes.html",
+        {"form": form, "versions": service.policy_version_list_announced()},
+        status=status,
+    )
 
 
 @manager_required
 def objections(request, pk: int):
     version = get_object_or_404(PolicyVersion, pk=pk)
-    return render(request, "sla/objections.html", {
-        "version": version, "deadline": service.objection_deadline(version),
-        "objections": service.policy_objections_for(policy_version=version)})
+    return render(
+        request,
+        "sla/objections.html",
+        {
+            "version": version,
+            "deadline": service.objection_deadline(version),
+            "objections": service.policy_objections_for(policy_version=version),
+        },
+    )
 
 
 @customer_required
 def announcements_portal(request):
     topic = request.GET.get("topic")
     topic = topic if topic in ANNOUNCEMENT_TOPICS else None  # an unknown one filters nothing, as elsewhere
-    return render(request, "sla/announcements_portal.html", {
-        "announcements": service.announcement_list(topic=topic)[:100]})
+    return render(
+        request,
+        "sla/announcements_portal.html",
+        {"announcements": service.announcement_list(topic=topic)[:100]},
+    )
 
 
 @customer_required
@@ -63,8 +82,11 @@ def sla_changes_portal(request):
         version.deadline = service.objection_deadline(version)
         version.open = version.deadline is not None and now <= version.deadline
         version.my_objection = mine.get(version.pk)
-    return render(request, "sla/sla_changes_portal.html", {
-        "versions": versions, "form": ObjectionForm(), "is_coordinator": request.user.role == "coordinator"})
+    return render(
+        request,
+        "sla/sla_changes_portal.html",
+        {"versions": versions, "form": ObjectionForm(), "is_coordinator": request.user.role == "coordinator"},
+    )
 
 
 @customer_required
@@ -73,8 +95,9 @@ def objection_file(request, pk: int):
     form = ObjectionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            service.policy_objection_file(policy_version=version, by=request.user,
-                                          motivation=form.cleaned_data["motivation"])
+            service.policy_objection_file(
+                policy_version=version, by=request.user, motivation=form.cleaned_data["motivation"]
+            )
         except PermissionDenied as exc:
             form.add_error(None, str(exc) or _("Only coordinators may object."))
             status = 403
@@ -86,5 +109,9 @@ def objection_file(request, pk: int):
             return redirect("service:sla_changes")
     else:
         status = 400 if request.method == "POST" else 200
-    return render(request, "sla/objection_form.html", {
-        "version": version, "form": form, "deadline": service.objection_deadline(version)}, status=status)
+    return render(
+        request,
+        "sla/objection_form.html",
+        {"version": version, "form": form, "deadline": service.objection_deadline(version)},
+        status=status,
+    )

@@ -39,8 +39,9 @@ def availability(request):
                     messages.success(request, _("Outage recorded."))
                     return redirect(request.get_full_path())
         elif action == "windows":
-            windows = MaintenanceWindowFormSet(request.POST, prefix="windows",
-                                               queryset=MaintenanceWindow.objects.all())
+            windows = MaintenanceWindowFormSet(
+                request.POST, prefix="windows", queryset=MaintenanceWindow.objects.all()
+            )
             if windows.is_valid():
                 windows.save()
                 messages.success(request, _("Maintenance windows saved."))
@@ -52,18 +53,37 @@ def availability(request):
                 messages.success(request, _("Availability target saved."))
                 return redirect(request.get_full_path())
         status = 400
-    return render(request, "sla/availability.html", {
-        "year_form": year_form, "year": year, "rows": availability_overview(year=year),
-        "outages": Outage.objects.select_related("maintenance")
-        .prefetch_related("products", "organisations")[:50],
-        "outage_form": outage_form, "windows": windows, "target_form": target_form,
-        "targets": PolicyVersion.objects.all()}, status=status)
+    return render(
+        request,
+        "sla/availability.html",
+        {
+            "year_form": year_form,
+            "year": year,
+            "rows": availability_overview(year=year),
+            "outages": Outage.objects.select_related("maintenance").prefetch_related(
+                "products", "organisations"
+            )[:50],
+            "outage_form": outage_form,
+            "windows": windows,
+            "target_form": target_form,
+            "targets": PolicyVersion.objects.all(),
+        },
+        status=status,
+    )
 
 
 @customer_required
 def availability_portal(request):
     year_form, year = _year(request)
-    return render(request, "sla/availability_portal.html", {
-        "year_form": year_form, "year": year, "rows": availability_overview(year=year, user=request.user),
-        "outages": Outage.objects.for_user(request.user).select_related("maintenance")
-        .prefetch_related("products")[:50]})
+    return render(
+        request,
+        "sla/availability_portal.html",
+        {
+            "year_form": year_form,
+            "year": year,
+            "rows": availability_overview(year=year, user=request.user),
+            "outages": Outage.objects.for_user(request.user)
+            .select_related("maintenance")
+            .prefetch_related("products")[:50],
+        },
+    )

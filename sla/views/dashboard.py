@@ -43,9 +43,12 @@ def _filters(request) -> tuple[DashboardFilterForm, board.DashboardFilters]:
     data = {"start": start.isoformat(), "end": end.isoformat(), **request.GET.dict()}
     form = DashboardFilterForm(data)
     if form.is_valid():
-        filters = board.DashboardFilters(form.cleaned_data["start"], form.cleaned_data["end"],
-                                         getattr(form.cleaned_data["level"], "pk", None),
-                                         getattr(form.cleaned_data["organisation"], "pk", None))
+        filters = board.DashboardFilters(
+            form.cleaned_data["start"],
+            form.cleaned_data["end"],
+            getattr(form.cleaned_data["level"], "pk", None),
+            getattr(form.cleaned_data["organisation"], "pk", None),
+        )
     else:
         filters = board.DashboardFilters(start, end)
     return form, filters
@@ -68,14 +71,18 @@ def _dashboard_data(filters: board.DashboardFilters) -> dict:
         band = "high" if result.figure.high_priority else "below"
         result.all_url = tickets_url(state="stopped", clock=result.figure.clock, band=band, **period, **base)
         result.missed_url = tickets_url(figure=result.figure.pk, **period, **base)
-    return {"now": now, "summary": summary, "figures": figures,
-            "deadlines": board.next_deadlines(now=now, **scope),
-            "waiting": board.longest_waiting(**scope),
-            "waiting_count": board.waiting_count(**scope),
-            "trend": board.compliance_trend(today=timezone.localdate(now), **scope),
-            "at_risk_url": tickets_url(state="at_risk", **base),
-            "breached_url": tickets_url(state="breached", **base),
-            "waiting_url": tickets_url(state="waiting", **base)}
+    return {
+        "now": now,
+        "summary": summary,
+        "figures": figures,
+        "deadlines": board.next_deadlines(now=now, **scope),
+        "waiting": board.longest_waiting(**scope),
+        "waiting_count": board.waiting_count(**scope),
+        "trend": board.compliance_trend(today=timezone.localdate(now), **scope),
+        "at_risk_url": tickets_url(state="at_risk", **base),
+        "breached_url": tickets_url(state="breached", **base),
+        "waiting_url": tickets_url(state="waiting", **base),
+    }
 
 
 def _chart_data(trend: board.Trend, filters: board.DashboardFilters) -> dict:
@@ -83,12 +90,26 @@ def _chart_data(trend: board.Trend, filters: board.DashboardFilters) -> dict:
     charts = {}
     for group, lines in trend.series.items():
         clock, axis = group.split(":")
-        charts[group] = {"clock": clock, "axis": axis, "lines": [
-            {"label": line.label, "key": line.key, "percent": line.percent, "met": line.met,
-             "total": line.total} for line in lines]}
+        charts[group] = {
+            "clock": clock,
+            "axis": axis,
+            "lines": [
+                {
+                    "label": line.label,
+                    "key": line.key,
+                    "percent": line.percent,
+                    "met": line.met,
+                    "total": line.total,
+                }
+                for line in lines
+            ],
+        }
     base = {"level": filters.level_id, "organisation": filters.organisation_id}
-    return {"weeks": [week.isoformat() for week in trend.weeks], "charts": charts,
-            "tickets_url": tickets_url(state="stopped", outcome="missed", **base)}
+    return {
+        "weeks": [week.isoformat() for week in trend.weeks],
+        "charts": charts,
+        "tickets_url": tickets_url(state="stopped", outcome="missed", **base),
+    }
 
 
 @manager_required
@@ -111,8 +132,19 @@ def dashboard_csv(request):
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="sla-dashboard-{timezone.localdate()}.csv"'
     writer = csv_writer(response)
-    writer.writerow(["section", "dimension", "value", "at_risk", "breached", "target_percent",
-                     "actual_percent", "count", "total"])
+    writer.writerow(
+        [
+            "section",
+            "dimension",
+            "value",
+            "at_risk",
+            "breached",
+            "target_percent",
+            "actual_percent",
+            "count",
+            "total",
+        ]
+    )
     writer.writerow(["now", "all", "", data["summary"].at_risk, data["summary"].breached, "", "", "", ""])
     for key, rows in data["summary"].by.items():
         for row in rows:
@@ -120,17 +152,37 @@ def dashboard_csv(request):
     for result in data["figures"]:
         figure = result.figure
         band = "high" if figure.high_priority else "below_high"
-        writer.writerow(["published_figure", f"{figure.clock} {band}",
-                         figure.label or str(figure), "", "", figure.share_percent,
-                         "" if result.actual_percent is None else result.actual_percent, result.within,
-                         result.total])
+        writer.writerow(
+            [
+                "published_figure",
+                f"{figure.clock} {band}",
+                figure.label or str(figure),
+                "",
+                "",
+                figure.share_percent,
+                "" if result.actual_percent is None else result.actual_percent,
+                result.within,
+                result.total,
+            ]
+        )
     trend = data["trend"]
     for group, lines in trend.series.items():
         for line in lines:
             columns = zip(trend.weeks, line.met, line.total, line.percent, strict=True)
             for week, met, total, percent in columns:
-                writer.writerow([f"trend {group}", line.label, week.isoformat(), "", "", "",
-                                 "" if percent is None else percent, met, total])
+                writer.writerow(
+                    [
+                        f"trend {group}",
+                        line.label,
+                        week.isoformat(),
+                        "",
+                        "",
+                        "",
+                        "" if percent is None else percent,
+                        met,
+                        total,
+                    ]
+                )
     return response
 
 
@@ -163,14 +215,21 @@ def ticket_list(request):
     state = params.get("state", "any")
     error = None
     if any(params.get(name) and _date(params[name]) is None for name in DATE_PARAMS):
-        error, clocks, title = (_("Choose a date between %(first)s and %(last)s.")
-                                % {"first": EARLIEST_DATE, "last": LATEST_DATE}), Clock.objects.none(), ""
+        error, clocks, title = (
+            (
+                _("Choose a date between %(first)s and %(last)s.")
+                % {"first": EARLIEST_DATE, "last": LATEST_DATE}
+            ),
+            Clock.objects.none(),
+            "",
+        )
     elif params.get("figure"):
         figure = get_object_or_404(PublishedFigure, pk=_int(params["figure"]) or 0)
         period = PeriodForm({"start": params.get("stopped_from"), "end": params.get("stopped_to")})
         if period.is_valid():
-            start, end = board.DashboardFilters(period.cleaned_data["start"],
-                                                period.cleaned_data["end"]).period_bounds()
+            start, end = board.DashboardFilters(
+                period.cleaned_data["start"], period.cleaned_data["end"]
+            ).period_bounds()
             clocks = board.clocks_missing_figure(figure=figure, start=start, end=end)
         else:
             error, clocks = _("Choose a valid period."), Clock.objects.none()
@@ -215,14 +274,25 @@ def ticket_list(request):
         if week:
             bounds = board.DashboardFilters(week, week + timedelta(days=6)).period_bounds()
             clocks = clocks.filter(stopped_at__gte=bounds[0], stopped_at__lt=bounds[1])
-    clocks = (clocks.select_related("ticket__organisation", "ticket__assignee", "ticket__service_level")
-              .order_by("due_at", "-stopped_at", "pk"))
+    clocks = clocks.select_related(
+        "ticket__organisation", "ticket__assignee", "ticket__service_level"
+    ).order_by("due_at", "-stopped_at", "pk")
     page = Paginator(clocks, PAGE_SIZE).get_page(request.GET.get("page"))
     query = params.copy()
     query.pop("page", None)
-    return render(request, "sla/ticket_list.html", {
-        "page": page, "title": title, "error": error, "now": now, "query": query.urlencode(),
-        "priorities": dict(Priority.choices)}, status=400 if error else 200)
+    return render(
+        request,
+        "sla/ticket_list.html",
+        {
+            "page": page,
+            "title": title,
+            "error": error,
+            "now": now,
+            "query": query.urlencode(),
+            "priorities": dict(Priority.choices),
+        },
+        status=400 if error else 200,
+    )
 
 
 @manager_required

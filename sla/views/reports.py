@@ -36,17 +36,25 @@ def report_detail(request, pk: int):
 @manager_required
 def report_status(request, pk: int):
     report = get_object_or_404(ServiceReport.objects.only("status", "progress", "error"), pk=pk)
-    return JsonResponse({"status": report.status, "progress": report.progress,
-                         "label": report.get_status_display(), "error": report.error,
-                         "done": report.status == ReportStatus.DONE})
+    return JsonResponse(
+        {
+            "status": report.status,
+            "progress": report.progress,
+            "label": report.get_status_display(),
+            "error": report.error,
+            "done": report.status == ReportStatus.DONE,
+        }
+    )
 
 
 def _pdf(report: ServiceReport) -> HttpResponse:
     if report.status != ReportStatus.DONE:
         return HttpResponse(_("The report is not ready yet."), status=409, content_type="text/plain")
     response = HttpResponse(bytes(report.pdf), content_type="application/pdf")
-    response["Content-Disposition"] = (f'attachment; filename="service-report-{report.organisation_id}-'
-                                       f'{report.period_start}-{report.period_end}.pdf"')
+    response["Content-Disposition"] = (
+        f'attachment; filename="service-report-{report.organisation_id}-'
+        f'{report.period_start}-{report.period_end}.pdf"'
+    )
     return response
 
 
@@ -57,15 +65,17 @@ def report_pdf(request, pk: int):
 
 @customer_required
 def reports_portal(request):
-    listed = (ServiceReport.objects.for_user(request.user).filter(status=ReportStatus.DONE)
-              .defer("html", "pdf"))
+    listed = (
+        ServiceReport.objects.for_user(request.user).filter(status=ReportStatus.DONE).defer("html", "pdf")
+    )
     return render(request, "sla/reports_portal.html", {"reports": listed})
 
 
 @customer_required
 def report_detail_portal(request, pk: int):
-    report = get_for_user_or_404(ServiceReport.objects.select_related("organisation"), request.user,
-                                 pk=pk, status=ReportStatus.DONE)
+    report = get_for_user_or_404(
+        ServiceReport.objects.select_related("organisation"), request.user, pk=pk, status=ReportStatus.DONE
+    )
     return render(request, "sla/report_detail.html", {"report": report, "manager": False})
 
 

@@ -1,7 +1,6 @@
 """What every ticket service shares: locking with the version check, the RACI checks, the
 history of changes, the deadline columns of the queue, and notifications by the RACI table."""
 
-import logging
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -12,14 +11,12 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import Notification, NotificationTopic, Role, User, WebhookEvent
+from accounts.services import notification_deliver_soon
 from accounts.webhooks import webhook_emit
 from sla.models import Clock, ClockState
-from sla_portal.tasks_util import enqueue
 from tickets import selectors
 from tickets.choices import ProcessStep, RaciLetter, RaciRole
 from tickets.models import Ticket, TicketChange
-
-logger = logging.getLogger(__name__)
 
 
 class TicketConflict(Exception):
@@ -154,8 +151,10 @@ def commit(
         raise TicketConflict(current, ticket.version)
     ticket.version += 1
     if "status" in changed:
-        webhook_emit(event=WebhookEvent.TICKET_STATUS_CHANGED,
-                     payloads=[dict(ticket_payload(ticket), old_status=before["status"])])
+        webhook_emit(
+            event=WebhookEvent.TICKET_STATUS_CHANGED,
+            payloads=[dict(ticket_payload(ticket), old_status=before["status"])],
+        )
     if before_display is not None:
         rows = []
         for name in HISTORY_FIELDS:
@@ -170,9 +169,16 @@ def commit(
 
 def ticket_payload(ticket: Ticket) -> dict[str, object]:
     """What a webhook receiver gets of a ticket: enough to decide whether to fetch the rest."""
-    return {"ticket": ticket.reference, "ticket_id": ticket.pk, "organisation_id": ticket.organisation_id,
-            "kind": ticket.kind, "priority": ticket.priority, "status": ticket.status,
-            "due_at": ticket.due_at, "updated_at": timezone.now()}
+    return {
+        "ticket": ticket.reference,
+        "ticket_id": ticket.pk,
+        "organisation_id": ticket.organisation_id,
+        "kind": ticket.kind,
+        "priority": ticket.priority,
+        "status": ticket.status,
+        "due_at": ticket.due_at,
+        "updated_at": timezone.now(),
+    }
 
 
 def displays(ticket: Ticket) -> dict[str, str]:
@@ -299,7 +305,7 @@ def notify(ticket: Ticket, *, roles: set[str], by: User | None, what: str, body:
         )
     Notification.objects.bulk_create(rows)
     if rows:
-        transaction.on_commit(_deliver_soon)
+        transaction.on_commit(notification_deliver_soon)
     return len(rows)
 
 
@@ -313,13 +319,5 @@ def notify_step(ticket: Ticket, *, step: str, by: User | None, what: str, body: 
     return notify(ticket, roles=roles, by=by, what=what, body=body)
 
 
-def _deliver_soon() -> None:
-    """The outbox is flushed by beat every minute anyway: a broker hiccup here loses nothing."""
-    from accounts.tasks import notification_deliver_pending_task
-
-    enqueue(notification_deliver_pending_task)
-
-
 def field_error(field: str, message: str) -> ValidationError:
     return ValidationError({field: [ValidationError(message)]})
-

@@ -21,9 +21,9 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import Notification, NotificationTopic, Role, User
+from accounts.services import notification_deliver_soon
 from tickets.choices import MailDraftStatus
 from tickets.models import MailDraft, MailDraftFile, Module, Product, Ticket
-from tickets.services._common import _deliver_soon
 from tickets.services.attachments import MAX_FILES_PER_MESSAGE, attachment_validate
 from tickets.services.registration import ticket_register
 
@@ -113,7 +113,7 @@ def _coordinators_tell(draft: MailDraft) -> None:
             )
     Notification.objects.bulk_create(rows)
     if rows:
-        transaction.on_commit(_deliver_soon)
+        transaction.on_commit(notification_deliver_soon)
 
 
 def _lock_pending(draft: MailDraft, *, by: User, refusal: str) -> MailDraft:

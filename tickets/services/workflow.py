@@ -585,8 +585,14 @@ def change_approve(
     *, ticket: Ticket, by: User, note: str = "", expected_version: int | None = None
 ) -> Ticket:
     """A normal change may be worked on once a support manager approved it."""
-    ticket = _change_decide(ticket, by=by, status=DecisionStatus.APPROVED, reason=note.strip(),
-                            action=_("approve"), expected_version=expected_version)
+    ticket = _change_decide(
+        ticket,
+        by=by,
+        status=DecisionStatus.APPROVED,
+        reason=note.strip(),
+        action=_("approve"),
+        expected_version=expected_version,
+    )
     with Edit(ticket, by=by):
         ticket.status = TicketStatus.NEW
     notify(ticket, roles={RaciRole.CUSTOMER, RaciRole.SUPPORT}, by=by, what=_("change approved"), body=note)
@@ -599,8 +605,14 @@ def change_reject(*, ticket: Ticket, by: User, reason: str, expected_version: in
     reason = (reason or "").strip()
     if not reason:
         raise field_error("reason", _("A rejection needs a reason for the customer."))
-    ticket = _change_decide(ticket, by=by, status=DecisionStatus.REJECTED, reason=reason,
-                            action=_("reject"), expected_version=expected_version)
+    ticket = _change_decide(
+        ticket,
+        by=by,
+        status=DecisionStatus.REJECTED,
+        reason=reason,
+        action=_("reject"),
+        expected_version=expected_version,
+    )
     with Edit(ticket, by=by):
         public_message(
             ticket, by=by, kind=MessageKind.REPLY, body=_("Change rejected: %(reason)s") % {"reason": reason}

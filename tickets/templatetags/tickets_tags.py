@@ -50,14 +50,22 @@ def _clock_badge(s, compact: bool) -> str:
             )
         detail = format_html(
             '<span class="muted">{} <time datetime="{}">{}</time>{}</span>',
-            _("due"), date_format(due, "c"), date_format(due, "D j M H:i"), left,
+            _("due"),
+            date_format(due, "c"),
+            date_format(due, "D j M H:i"),
+            left,
         )
     elif s.state == "paused" and not compact:
         waiting = _("waiting for the customer; the deadline moves on when they answer")
         detail = format_html('<span class="muted">{}</span>', waiting)
     return format_html(
         '<div class="clock clock-{}" data-state="{}">\n  <span class="badge {}">{}: {}</span>\n  {}\n</div>',
-        s.kind, s.state, s.state, s.kind_label, s.label, detail,
+        s.kind,
+        s.state,
+        s.state,
+        s.kind_label,
+        s.label,
+        detail,
     )
 
 

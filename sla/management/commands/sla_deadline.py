@@ -41,16 +41,21 @@ class Case:
 
 
 class Command(BaseCommand):
-    help = ("Print the SLA deadline for a service level, a start and a target in business time, "
-            "as ISO 8601 in the calendar's timezone.")
+    help = (
+        "Print the SLA deadline for a service level, a start and a target in business time, "
+        "as ISO 8601 in the calendar's timezone."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--level", help="service level code, e.g. default, extended or a custom level")
         parser.add_argument("--start", help="e.g. 2025-04-25T15:00 (calendar wall-clock) or with an offset")
         parser.add_argument("--target", help="business time: 4h, 30m, 3d, 0.5d")
         parser.add_argument("--file", type=Path, help="CSV with the header level,start,target")
-        parser.add_argument("--explain", action="store_true",
-                            help="also print the counted intervals and the closed days skipped")
+        parser.add_argument(
+            "--explain",
+            action="store_true",
+            help="also print the counted intervals and the closed days skipped",
+        )
 
     def handle(self, *args, level, start, target, file, explain, **options):
         if file is not None:
@@ -67,7 +72,7 @@ class Command(BaseCommand):
 
     def case(self, level_code: str, start_text: str, target_text: str, *, where: str = "") -> Case:
         start = _parse_start(start_text, where)
-        level = (ServiceLevel.objects.select_related("calendar").filter(code=level_code.strip()).first())
+        level = ServiceLevel.objects.select_related("calendar").filter(code=level_code.strip()).first()
         if level is None:
             known = ", ".join(ServiceLevel.objects.order_by("code").values_list("code", flat=True))
             raise fail(f"{where}unknown service level {level_code!r} (known: {known})")
@@ -94,8 +99,9 @@ class Command(BaseCommand):
         header = [name.strip().lower() for name in rows[0]]
         missing = [name for name in COLUMNS if name not in header]
         if missing:
-            raise fail(f"{path}: missing column(s) {', '.join(missing)}; the header must name "
-                       f"{','.join(COLUMNS)}")
+            raise fail(
+                f"{path}: missing column(s) {', '.join(missing)}; the header must name {','.join(COLUMNS)}"
+            )
         index = {name: header.index(name) for name in COLUMNS}
         cases = []
         for number, row in enumerate(rows[1:], start=2):
@@ -121,8 +127,10 @@ def _parse_start(text: str, where: str) -> datetime:
     try:
         return datetime.fromisoformat(text.strip())
     except ValueError as exc:
-        raise fail(f"{where}cannot read start {text!r}; expected ISO 8601 such as 2025-04-25T15:00 "
-                   "or 2025-04-25T15:00+02:00") from exc
+        raise fail(
+            f"{where}cannot read start {text!r}; expected ISO 8601 such as 2025-04-25T15:00 "
+            "or 2025-04-25T15:00+02:00"
+        ) from exc
 
 
 def _hours(seconds: float) -> str:
@@ -134,15 +142,21 @@ def _explanation(case: Case, deadline: datetime) -> list[str]:
     """The opening intervals counted from start to deadline, and the closed working days
     (public holidays, closure days) skipped on the way."""
     explanation = case.calendar.explain(case.start, deadline)
-    lines = [f"level {case.level.code} ({case.level.name}), calendar {case.level.calendar.name}, "
-             f"target {_hours(case.seconds)} of business time, start {case.start.isoformat()}"]
+    lines = [
+        f"level {case.level.code} ({case.level.name}), calendar {case.level.calendar.name}, "
+        f"target {_hours(case.seconds)} of business time, start {case.start.isoformat()}"
+    ]
     for interval in explanation.intervals:
-        lines.append(f"counted {interval.start:%a %Y-%m-%d %H:%M}-{interval.end:%H:%M}  "
-                     f"{_hours(interval.seconds)}")
+        lines.append(
+            f"counted {interval.start:%a %Y-%m-%d %H:%M}-{interval.end:%H:%M}  {_hours(interval.seconds)}"
+        )
     lines.append(f"counted in total {_hours(explanation.total_seconds)}")
     names = dict(Holiday.objects.filter(date__in=explanation.skipped_dates).values_list("date", "name"))
-    names.update(ClosureDay.objects.filter(calendar=case.level.calendar, date__in=explanation.skipped_dates)
-                 .values_list("date", "reason"))
+    names.update(
+        ClosureDay.objects.filter(
+            calendar=case.level.calendar, date__in=explanation.skipped_dates
+        ).values_list("date", "reason")
+    )
     for day in explanation.skipped_dates:
         lines.append(f"skipped {day:%a %Y-%m-%d} {names.get(day, 'closed')}")
     return lines

@@ -26,8 +26,9 @@ def parse_years(text: str) -> range:
     """``2041`` or ``2041-2045`` (inclusive)."""
     match = _YEARS.match(text)
     if match is None:
-        raise CommandError(f"cannot read years {text!r}; expected e.g. 2041 or 2041-2045",
-                           returncode=USAGE_ERROR)
+        raise CommandError(
+            f"cannot read years {text!r}; expected e.g. 2041 or 2041-2045", returncode=USAGE_ERROR
+        )
     first = int(match[1])
     last = int(match[2] or first)
     if last < first:
@@ -44,15 +45,23 @@ class Command(BaseCommand):
     def handle(self, *args, years: str, **options):
         span = parse_years(years)
         with transaction.atomic():
-            stored = set(Holiday.objects.filter(from_library=True, date__year__in=span)
-                         .values_list("date__year", flat=True))
-            rows = [Holiday(date=day, name=name, kind=HolidayKind(kind), from_library=True)
-                    for day, name, kind in library_holidays([y for y in span if y not in stored])]
-            existing = set(Holiday.objects.filter(date__in=[row.date for row in rows])
-                           .values_list("date", flat=True))
+            stored = set(
+                Holiday.objects.filter(from_library=True, date__year__in=span).values_list(
+                    "date__year", flat=True
+                )
+            )
+            rows = [
+                Holiday(date=day, name=name, kind=HolidayKind(kind), from_library=True)
+                for day, name, kind in library_holidays([y for y in span if y not in stored])
+            ]
+            existing = set(
+                Holiday.objects.filter(date__in=[row.date for row in rows]).values_list("date", flat=True)
+            )
             new = [row for row in rows if row.date not in existing]
             Holiday.objects.bulk_create(new, ignore_conflicts=True)  # a concurrent run adds nothing twice
             if new:
                 calendar_changed()  # recomputes open clocks after the commit
-        self.stdout.write(f"Added {len(new)} holiday(s) for {span.start}-{span.stop - 1}; "
-                          f"{len(existing)} already present were left as they are.")
+        self.stdout.write(
+            f"Added {len(new)} holiday(s) for {span.start}-{span.stop - 1}; "
+            f"{len(existing)} already present were left as they are."
+        )
