@@ -132,7 +132,8 @@ def load(tickets: int) -> dict:
                 "status": f"CASE WHEN {is_open} THEN 'open' ELSE 'closed' END",
                 "assignee_id": "CASE WHEN g %% 5 <> 0 THEN (%(agents)s::bigint[])[1 + (g / 3) %% 40] END",
                 # open ones in the last three weeks, the rest over two years
-                "registered_at": f"%(t0)s - CASE WHEN {is_open} THEN make_interval(secs => random() * 1814400) "
+                "registered_at": f"%(t0)s - CASE WHEN {is_open} "
+                "THEN make_interval(secs => random() * 1814400) "
                 "ELSE make_interval(secs => random() * 63072000) END",
                 # last written over a day ago: the roll-up refresh then finds nothing changed
                 "updated_at": "%(t0)s - interval '1 day' - make_interval(secs => random() * 1728000)",
@@ -168,7 +169,9 @@ def load(tickets: int) -> dict:
                     "target_seconds": target,
                     "state": state,
                     "consumed_seconds": f"(COALESCE({target}, 200000) * (0.1 + random() * 1.2))::int",
-                    "segment_started_at": f"CASE WHEN t.status = 'open' AND {r} >= 0.2 THEN t.registered_at END",
+                    "segment_started_at": (
+                        f"CASE WHEN t.status = 'open' AND {r} >= 0.2 THEN t.registered_at END"
+                    ),
                     "due_at": due,
                     "at_risk_at": f"{due} - make_interval(secs => 0.25 * COALESCE({target}, 0))",
                     "stopped_at": "CASE WHEN t.status = 'closed' THEN t.registered_at "

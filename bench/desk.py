@@ -111,8 +111,8 @@ def load(tickets: int) -> dict[str, str]:
                 full_name=f"Coordinator {i}",
                 role=Role.COORDINATOR,
                 organisation=org,
-                password="!",
-            )  # noqa: S106 - unusable password
+                password="!",  # noqa: S106 - unusable password
+            )
             for i, org in enumerate(organisations)
         )
         agents = User.objects.bulk_create(

@@ -155,8 +155,8 @@ def load(tickets: int) -> dict:
                 "contract_id": f"(%(contracts)s::bigint[])[{org}]",
                 "service_level_id": f"(%(levels)s::bigint[])[{org}]",
                 "title": "'Bench ticket ' || g",
-                "assignee_id": "CASE WHEN g %% 2 = 0 THEN (%(agents)s::bigint[])[1 + (g / 2 + g / 100) %% 20] "
-                "END",
+                "assignee_id": "CASE WHEN g %% 2 = 0 "
+                "THEN (%(agents)s::bigint[])[1 + (g / 2 + g / 100) %% 20] END",
                 "registered_at": "%(t0)s - interval '1 day'",
                 "due_at": response_due,  # the ticket's copy of its nearest deadline, if it keeps one
                 "at_risk_at": response_at_risk,

@@ -310,7 +310,8 @@ def outage_record(
             raise ValidationError(
                 {
                     "maintenance": _(
-                        "This maintenance was announced at %(announced)s, after the outage began at %(began)s: "
+                        "This maintenance was announced at %(announced)s, after the outage began at "
+                        "%(began)s: "
                         "only maintenance announced beforehand is left out of availability (SLA §5.2), so "
                         "this outage counts as downtime."
                     )

@@ -150,12 +150,12 @@ def run_manage(*args: str, database_url: str | None = None) -> subprocess.Comple
     if database_url:
         env["DATABASE_URL"] = database_url
     command = [sys.executable, "manage.py", *args]  # this interpreter and fixed arguments
-    return subprocess.run(
+    return subprocess.run(  # noqa: S603
         command,
         cwd=ROOT,
         env=env,
         capture_output=True,
-        text=True,  # noqa: S603
+        text=True,
         timeout=60,
         check=False,
     )
