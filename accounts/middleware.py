@@ -1,4 +1,8 @@
+from django.conf import settings
+from django.contrib.auth.signals import user_logged_in
+from django.dispatch import receiver
 from django.shortcuts import redirect
+from django.utils import translation
 
 from accounts.selectors import user_has_totp
 
@@ -28,3 +32,40 @@ class RequireSecondFactorMiddleware:
                 return redirect("mfa_activate_totp")
             request.session[self.SESSION_KEY] = True
         return self.get_response(request)
+
+
+class UserLanguageMiddleware:
+    """The pages speak the user's preferred language (``User.language``): at login it becomes
+    the language cookie, and a signed-in browser without that cookie gets it too. The switch in
+    the top bar still changes the language of the pages for this browser."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = request.user
+        remember = None
+        if user.is_authenticated and settings.LANGUAGE_COOKIE_NAME not in request.COOKIES:
+            remember = user.language
+            translation.activate(user.language)
+            request.LANGUAGE_CODE = user.language
+        response = self.get_response(request)
+        remember = getattr(request, "_user_language_at_login", None) or remember
+        if remember and not response.cookies.get(settings.LANGUAGE_COOKIE_NAME):
+            response.set_cookie(
+                settings.LANGUAGE_COOKIE_NAME,
+                remember,
+                max_age=settings.LANGUAGE_COOKIE_AGE,
+                path=settings.LANGUAGE_COOKIE_PATH,
+                secure=settings.LANGUAGE_COOKIE_SECURE,
+                httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+                samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+            )
+        return response
+
+
+@receiver(user_logged_in, dispatch_uid="accounts.language_at_login")
+def language_at_login(sender, request, user, **kwargs) -> None:
+    """At login the user's preferred language becomes the language of the pages."""
+    if request is not None and getattr(user, "language", None):
+        request._user_language_at_login = user.language
