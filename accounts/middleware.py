@@ -2,7 +2,6 @@ from django.conf import settings
 from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
 from django.shortcuts import redirect
-from django.utils import translation
 
 from accounts.selectors import user_has_totp
 
@@ -36,25 +35,19 @@ class RequireSecondFactorMiddleware:
 
 class UserLanguageMiddleware:
     """The pages speak the user's preferred language (``User.language``): at login it becomes
-    the language cookie, and a signed-in browser without that cookie gets it too. The switch in
-    the top bar still changes the language of the pages for this browser."""
+    the browser's language cookie (the profile page sets it too). The switch in the top bar
+    still changes the language of the pages for this browser."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        user = request.user
-        remember = None
-        if user.is_authenticated and settings.LANGUAGE_COOKIE_NAME not in request.COOKIES:
-            remember = user.language
-            translation.activate(user.language)
-            request.LANGUAGE_CODE = user.language
         response = self.get_response(request)
-        remember = getattr(request, "_user_language_at_login", None) or remember
-        if remember and not response.cookies.get(settings.LANGUAGE_COOKIE_NAME):
+        language = getattr(request, "_user_language_at_login", None)
+        if language:
             response.set_cookie(
                 settings.LANGUAGE_COOKIE_NAME,
-                remember,
+                language,
                 max_age=settings.LANGUAGE_COOKIE_AGE,
                 path=settings.LANGUAGE_COOKIE_PATH,
                 secure=settings.LANGUAGE_COOKIE_SECURE,

@@ -21,6 +21,8 @@ def test_clicking_ones_name_opens_the_profile_and_api_tokens_left_the_top_bar(cl
     for name in ("account_change_password", "mfa_index", "accounts:api_tokens", "portal:preferences"):
         assert reverse(name) in body, name
     assert "Carla Coördinator" in body
+    assert client.get(reverse("mfa_index")).status_code == 200  # a customer can set up a second factor
+    assert client.get(reverse("account_change_password")).status_code == 200
 
 
 def test_the_profile_saves_name_and_language_and_the_pages_follow_the_language(client):
