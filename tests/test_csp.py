@@ -56,9 +56,12 @@ def test_every_page_of_every_role_and_the_public_ones_send_the_strict_policy(wor
 
 
 def test_no_template_holds_inline_script_handlers_or_style():
-    """Scripts and styles live in static/: a strict policy would refuse them inline."""
+    """Scripts and styles live in static/: a strict policy would refuse them inline. Mail
+    templates are read in mail clients, which take only inline styles and know no CSP."""
     found = []
     for template in Path(settings.BASE_DIR, "templates").rglob("*.html"):
+        if "email" in template.parts:
+            continue
         text = template.read_text()
         for pattern in (
             r"<script(?![^>]*\bsrc=)(?![^>]*application/json)[^>]*>",
