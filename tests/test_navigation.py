@@ -35,15 +35,10 @@ SKIP_PREFIXES = ("/static/", "/media/", "/i18n/", "/api/", "/admin/", "/accounts
 # The area of each role: the namespaces of its pages (and single routes of other namespaces).
 AREAS = {
     # Extended: mail is a support channel, so the mail drafts are among the pages.
-    "coordinator@extra.example": {"portal", "service", "accounts:api_tokens"},
-    "user@voorbeeld.example": {"portal", "service", "accounts:api_tokens"},
+    "coordinator@extra.example": {"portal", "service", "accounts:api_tokens", "accounts:organisation_detail"},
+    "user@voorbeeld.example": {"portal", "service", "accounts:api_tokens", "accounts:organisation_detail"},
     "agent@sla-portal.example": {"desk", "accounts:api_tokens"},
-    "manager@sla-portal.example": {
-        "manager",
-        "desk:approvals",
-        "accounts",
-        "disclosure:list",
-    },
+    "manager@sla-portal.example": {"manager", "desk", "accounts", "disclosure:list"},
 }
 
 # Routes of an area that no link leads to, and why. Everything else must be found.

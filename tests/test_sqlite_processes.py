@@ -209,7 +209,8 @@ def test_sqlite_web_worker_and_beat_under_traffic_never_find_the_database_locked
                 process.wait()
     locked = {name: log.read_text(errors="replace").count(LOCKED) for name, log in logs.items()}
     print(  # the figure the README quotes
-        f"\n{time.time() - started:.0f} s, {len(statuses)} requests {dict(Counter(statuses))}, {tickets} tickets, "
+        f"\n{time.time() - started:.0f} s, {len(statuses)} requests {dict(Counter(statuses))}, "
+        f"{tickets} tickets, "
         f"notifications {notifications[1]}/{notifications[0]} sent, "
         f'"{LOCKED}" per log: {locked}'
     )
