@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core.management import call_command
+from django.urls import Resolver404, resolve
 
 README = Path(settings.BASE_DIR) / "README.md"
 README_ADDRESS = "http://127.0.0.1:8000"
@@ -50,3 +51,19 @@ def test_the_readme_api_example_runs_as_it_stands(live_server, transactional_db)
     assert re.search(r"^ID=\d+$", run.stdout, re.MULTILINE), run.stdout
     assert '"qixium-saas"' in run.stdout  # the products' list shows the code the ticket uses
     assert '"clocks"' in run.stdout  # the last call shows the ticket's SLA state
+
+
+def test_every_page_the_readme_names_exists():
+    """The "Where people work" table names pages; each must be a route (`/portal/service/`
+    was a 404)."""
+    text = README.read_text(encoding="utf-8")
+    table = text[text.index("## Where people work") : text.index("## Demo logins")]
+    paths = set(re.findall(r"`(/[a-z0-9/._-]*)`", table))
+    assert "/portal/service/" in paths and len(paths) >= 8
+    missing = []
+    for path in sorted(paths):
+        try:
+            resolve(path)
+        except Resolver404:
+            missing.append(path)
+    assert not missing, f"the README names pages that do not exist: {missing}"
