@@ -1,7 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import AccountRequest
+from accounts.models import AccountRequest, Organisation, Role
+from sla.models import ServiceLevel
 
 
 class AccountRequestForm(forms.ModelForm):
@@ -15,6 +16,46 @@ class AccountRequestForm(forms.ModelForm):
 class AccountRequestDecisionForm(forms.Form):
     decision = forms.ChoiceField(choices=[("approve", _("Approve")), ("reject", _("Reject"))])
     note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class AccountRequestApproveForm(forms.Form):
+    """How a support manager approves a request: into an existing organisation, or a new one
+    with its contract, as customer user or coordinator."""
+
+    organisation = forms.ModelChoiceField(
+        label=_("Organisation"),
+        queryset=Organisation.objects.order_by("name"),
+        required=False,
+        empty_label=_("New organisation (below)"),
+    )
+    organisation_name = forms.CharField(label=_("New organisation's name"), max_length=200, required=False)
+    service_level = forms.ModelChoiceField(
+        label=_("Service level of its contract"),
+        queryset=ServiceLevel.objects.order_by("name"),
+        required=False,
+    )
+    contract_from = forms.DateField(
+        label=_("Contract starts on"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("Empty: today."),
+    )
+    role = forms.ChoiceField(
+        label=_("Role"),
+        choices=[(Role.CUSTOMER_USER, Role.CUSTOMER_USER.label), (Role.COORDINATOR, Role.COORDINATOR.label)],
+        initial=Role.CUSTOMER_USER,
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("organisation") is None:
+            if not (data.get("organisation_name") or "").strip():
+                self.add_error("organisation_name", _("Choose an organisation or name a new one."))
+            if data.get("service_level") is None:
+                self.add_error(
+                    "service_level", _("A new organisation needs the service level of its contract.")
+                )
+        return data
 
 
 class SsoLoginForm(forms.Form):

@@ -6,7 +6,8 @@ import logging
 import secrets
 import smtplib
 import time
-from datetime import timedelta
+from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 from allauth.account.adapter import get_adapter as get_account_adapter
 from allauth.account.auth_backends import AuthenticationBackend
@@ -38,6 +39,9 @@ from accounts.models import (
     User,
 )
 from sla_portal.tasks_util import enqueue
+
+if TYPE_CHECKING:
+    from sla.models import ServiceLevel
 
 logger = logging.getLogger(__name__)
 
@@ -96,15 +100,38 @@ def _require_pending(request: AccountRequest) -> None:
 
 @transaction.atomic
 def account_request_approve(
-    *, account_request: AccountRequest, by: User, organisation: Organisation | None = None
+    *,
+    account_request: AccountRequest,
+    by: User,
+    organisation: Organisation | None = None,
+    new_organisation: str = "",
+    service_level: "ServiceLevel | None" = None,
+    contract_from: date | None = None,
+    role: str = Role.CUSTOMER_USER,
 ) -> User:
-    """Create the customer's account (in an existing or a new organisation) and e-mail them
-    how to set a password and log in."""
+    """Create the customer's account and e-mail them how to set a password and log in.
+
+    The account joins ``organisation``; or, given a ``service_level``, a new organisation named
+    ``new_organisation`` (else as the request says) with a contract on that level from
+    ``contract_from`` (else today); or, given neither, the organisation of the request's name,
+    made if there is none. A coordinator seat goes through the desk's own check
+    (``tickets.services.organisation_coordinator_assign``: the level's maximum in the policy
+    version in force); a refusal raises ValidationError and writes nothing at all."""
+    from tickets.services import organisation_coordinator_assign  # tickets imports accounts
+
+    if role not in (Role.CUSTOMER_USER, Role.COORDINATOR):
+        raise ValidationError({"role": _("Choose customer user or coordinator.")})
     account_request = AccountRequest.objects.select_for_update().get(pk=account_request.pk)
     _require_pending(account_request)
     if User.objects.filter(email__iexact=account_request.email).exists():
         raise ValidationError(_("An account with this e-mail address already exists."))
-    if organisation is None:
+    if organisation is None and service_level is not None:
+        organisation = organisation_create_with_contract(
+            name=new_organisation or account_request.organisation_name,
+            service_level=service_level,
+            valid_from=contract_from or timezone.localdate(),
+        )
+    elif organisation is None:
         organisation, _created = Organisation.objects.get_or_create(
             name__iexact=account_request.organisation_name,
             defaults={"name": account_request.organisation_name},
@@ -116,6 +143,8 @@ def account_request_approve(
         role=Role.CUSTOMER_USER,
         organisation=organisation,
     )
+    if role == Role.COORDINATOR:
+        organisation_coordinator_assign(user=user, by=by)
     account_request.status = AccountRequestStatus.APPROVED
     account_request.decided_by = by
     account_request.decided_at = timezone.now()
@@ -123,6 +152,33 @@ def account_request_approve(
     account_request.save()
     user_send_welcome(user=user)
     return user
+
+
+@transaction.atomic
+def organisation_create_with_contract(
+    *, name: str, service_level: "ServiceLevel", valid_from: date
+) -> Organisation:
+    """A new customer organisation and its contract on ``service_level`` from ``valid_from``.
+    A name already taken (in any case) is a ValidationError on ``organisation_name``."""
+    from sla.models import Contract  # sla's models import accounts'
+
+    name = name.strip()
+    if not name:
+        raise ValidationError({"organisation_name": _("Give the new organisation a name.")})
+    if Organisation.objects.filter(name__iexact=name).exists():
+        raise ValidationError(
+            {
+                "organisation_name": _("An organisation named %(name)s already exists: choose it instead.")
+                % {"name": name}
+            }
+        )
+    organisation = Organisation(name=name)
+    organisation.full_clean()
+    organisation.save()
+    contract = Contract(organisation=organisation, service_level=service_level, valid_from=valid_from)
+    contract.full_clean()
+    contract.save()
+    return organisation
 
 
 @transaction.atomic

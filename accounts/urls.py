@@ -5,6 +5,7 @@ from accounts import sso_views, views
 app_name = "accounts"
 urlpatterns = [
     path("account-requests/", views.account_request_list, name="request_list"),
+    path("account-requests/<int:pk>/approve/", views.account_request_approve, name="request_approve"),
     path("account-requests/<int:pk>/decide/", views.account_request_decide, name="request_decide"),
     path("organisations/<int:pk>/", views.organisation_detail, name="organisation_detail"),
     path("settings/tokens/", views.api_token_list, name="api_tokens"),

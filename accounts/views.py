@@ -3,13 +3,22 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts import selectors, services, webhooks
-from accounts.forms import AccountRequestDecisionForm, AccountRequestForm
-from accounts.models import AccountRequest, Organisation, Role, Webhook, WebhookDelivery, WebhookEvent
+from accounts.forms import AccountRequestApproveForm, AccountRequestDecisionForm, AccountRequestForm
+from accounts.models import (
+    AccountRequest,
+    AccountRequestStatus,
+    Organisation,
+    Role,
+    Webhook,
+    WebhookDelivery,
+    WebhookEvent,
+)
 from accounts.permissions import manager_required
 from accounts.tenancy import get_for_user_or_404
 
@@ -85,6 +94,69 @@ def account_request_decide(request, pk: int):
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     return redirect("accounts:request_list")
+
+
+@manager_required
+def account_request_approve(request, pk: int):
+    """Approve a request: the organisation (an existing one, or a new one with its contract)
+    and the role. A refused coordinator seat or a taken name is a form error; nothing is saved."""
+    account_request = get_object_or_404(AccountRequest, pk=pk, status=AccountRequestStatus.PENDING)
+    existing = Organisation.objects.filter(name__iexact=account_request.organisation_name).first()
+    form = AccountRequestApproveForm(
+        request.POST or None,
+        initial={
+            "organisation": existing,
+            "organisation_name": "" if existing else account_request.organisation_name,
+            "role": Role.CUSTOMER_USER,
+        },
+    )
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.account_request_approve(
+                    account_request=account_request,
+                    by=request.user,
+                    organisation=data["organisation"],
+                    new_organisation=data["organisation_name"],
+                    service_level=data["service_level"],
+                    contract_from=data["contract_from"],
+                    role=data["role"],
+                )
+            except ValidationError as exc:
+                _form_errors_add(form, exc)
+            except IntegrityError:  # another manager saved the same organisation name meanwhile
+                form.add_error(None, _("Someone else changed this just now; check and try again."))
+            else:
+                messages.success(
+                    request,
+                    _("Account created for %(email)s; they have been e-mailed how to log in.")
+                    % {"email": account_request.email},
+                )
+                return redirect("accounts:request_list")
+        status = 400
+    return render(
+        request,
+        "accounts/accountrequest_approve.html",
+        {"account_request": account_request, "form": form},
+        status=status,
+    )
+
+
+# The models' field names as the approval form calls them.
+_APPROVE_FIELDS = {"name": "organisation_name", "valid_from": "contract_from"}
+
+
+def _form_errors_add(form: forms.Form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            field = _APPROVE_FIELDS.get(field, field)
+            for error in errors:
+                form.add_error(field if field in form.fields else None, error)
+    else:
+        for error in exc.messages:
+            form.add_error(None, error)
 
 
 @login_required

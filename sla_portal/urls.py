@@ -1,6 +1,7 @@
 from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts import sso_views
@@ -16,6 +17,8 @@ urlpatterns = [
     path(".well-known/security.txt", disclosure_views.security_txt, name="security_txt"),
     path("security/", include("disclosure.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    # Nobody signs up by themselves (accounts.adapter): allauth's sign-up leads to the request form.
+    path("accounts/signup/", RedirectView.as_view(pattern_name="account_request")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(("sla_portal.api_urls", "api"), namespace="api")),

@@ -151,4 +151,4 @@ def test_signup_is_closed(client):
         "/accounts/signup/", {"email": "x@y.example", "password1": "x" * 20, "password2": "x" * 20}
     )
     assert not User.objects.filter(email="x@y.example").exists()
-    assert response.status_code == 200
+    assert response.status_code == 302 and response["Location"] == "/request-account/"

@@ -15,5 +15,7 @@ urlpatterns = [
     path("draft-files/<int:pk>/", common.mail_draft_file_download, name="draft_file"),
     path("consultancy/", desk.consultancy, name="consultancy"),
     path("approvals/", desk.approvals, name="approvals"),
+    path("organisations/", desk.organisations, name="organisations"),
+    path("organisations/<int:pk>/", desk.organisation, name="organisation"),
     path("organisations/<int:pk>/coordinators/", desk.coordinators, name="coordinators"),
 ]

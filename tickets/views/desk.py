@@ -5,6 +5,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError
+from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -12,9 +13,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from accounts import selectors as account_selectors
 from accounts.models import Organisation, Role
 from accounts.permissions import manager_required, staff_required
 from sla import selectors as sla_selectors
+from sla.models import Contract
 from tickets import selectors, services
 from tickets.caching import cached_list_page, saved_views_key
 from tickets.choices import MailDraftStatus
@@ -371,6 +374,49 @@ def approvals(request):
                 )
                 for ticket in tickets
             ]
+        },
+    )
+
+
+@staff_required
+def organisations(request):
+    """The customer organisations, each with its level today (SPEC §1)."""
+    today = timezone.localdate()
+    in_force = {}  # organisation -> the contract in force today: the latest one started
+    for contract in (
+        Contract.objects.filter(valid_from__lte=today)
+        .exclude(valid_until__lt=today)
+        .select_related("service_level")
+        .order_by("valid_from")
+    ):
+        in_force[contract.organisation_id] = contract
+    coordinators = Count("users", filter=Q(users__role=Role.COORDINATOR, users__is_active=True))
+    rows = [
+        (organisation, in_force.get(organisation.pk))
+        for organisation in Organisation.objects.annotate(coordinators=coordinators).order_by("name")
+    ]
+    return render(request, "tickets/desk_organisations.html", {"rows": rows})
+
+
+@staff_required
+def organisation(request, pk: int):
+    """One organisation: its contracts, level, users and coordinator seats used and left."""
+    organisation = get_object_or_404(Organisation, pk=pk)
+    today = timezone.localdate()
+    contract = sla_selectors.contract_in_force(organisation_id=pk, on=today)
+    terms = contract and sla_selectors.level_terms(service_level=contract.service_level, on=today)
+    seats_used = account_selectors.organisation_coordinators(organisation=organisation).count()
+    return render(
+        request,
+        "tickets/desk_organisation.html",
+        {
+            "organisation": organisation,
+            "contract": contract,
+            "contracts": organisation.contracts.select_related("service_level").order_by("-valid_from"),
+            "terms": terms,
+            "seats_used": seats_used,
+            "seats_left": max(terms.max_coordinators - seats_used, 0) if terms else None,
+            "users": organisation.users.filter(is_active=True).order_by("full_name"),
         },
     )
 
