@@ -79,6 +79,11 @@ class User(AbstractUser):
         default="nl",
         help_text=_("The language of the e-mails we send you."),
     )
+    notification_digest = models.BooleanField(
+        _("daily digest"),
+        default=False,
+        help_text=_("One e-mail a day with all ticket updates instead of one e-mail per update."),
+    )
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.CUSTOMER_USER)
     organisation = models.ForeignKey(
         Organisation,
@@ -188,6 +193,7 @@ class NotificationTopic(models.TextChoices):
     NEWS = "news", _("News")
     MAINTENANCE = "maintenance", _("Planned maintenance")
     SECURITY = "security", _("Vulnerability reports")
+    DIGEST = "digest", _("Daily digest")
 
 
 #: The topics a contact may choose in their notification preferences.
@@ -198,7 +204,27 @@ SUBSCRIBABLE_TOPICS = (
     NotificationTopic.RELEASE,
     NotificationTopic.NEWS,
     NotificationTopic.MAINTENANCE,
+    NotificationTopic.SLA_AT_RISK,
 )
+
+#: What a new customer receives until they choose otherwise (issue 14: a customer must hear
+#: that support asked a question while the clock waits on them). Staff are notified by the
+#: RACI table (assignee, consultant, managers), not by subscriptions.
+DEFAULT_TOPICS = {
+    Role.CUSTOMER_USER: (NotificationTopic.TICKET_UPDATE,),
+    Role.COORDINATOR: (NotificationTopic.TICKET_UPDATE, NotificationTopic.SLA_AT_RISK),
+}
+
+#: Topics held for the daily digest of a user who chose one; the rest (account mails,
+#: announcements of data leaks and disruptions) go out at once.
+DIGEST_TOPICS = (NotificationTopic.TICKET_UPDATE, NotificationTopic.SLA_AT_RISK, NotificationTopic.SLA_BREACH)
+
+
+def subscribable_topics(user: "User") -> tuple[str, ...]:
+    """The topics this user may choose: SLA at risk only for coordinators, who receive it."""
+    if user.role == Role.COORDINATOR:
+        return SUBSCRIBABLE_TOPICS
+    return tuple(topic for topic in SUBSCRIBABLE_TOPICS if topic != NotificationTopic.SLA_AT_RISK)
 
 
 class Notification(models.Model):
@@ -216,6 +242,10 @@ class Notification(models.Model):
     topic = models.CharField(max_length=20, choices=NotificationTopic.choices)
     subject = models.CharField(max_length=200)
     body = models.TextField()
+    # Absolute address of what the mail is about (the ticket), written when the row is.
+    link = models.CharField(max_length=500, blank=True)
+    # Waiting for the recipient's daily digest (``next_attempt_at`` is None meanwhile).
+    held_for_digest = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     next_attempt_at = models.DateTimeField(null=True, blank=True, default=timezone.now)
@@ -236,6 +266,7 @@ class Notification(models.Model):
                 name="notification_due",
                 condition=Q(next_attempt_at__isnull=False),
             ),
+            models.Index(fields=["recipient"], name="notification_held", condition=Q(held_for_digest=True)),
         ]
 
     def __str__(self) -> str:
@@ -244,7 +275,9 @@ class Notification(models.Model):
 
 class Subscription(models.Model):
     """A contact's choice to receive one topic (SPEC §11: data leaks, disruptions, releases,
-    news; and ticket updates). No row: not subscribed."""
+    news; ticket updates; SLA at risk for coordinators). No row: not subscribed. A customer
+    starts with ``DEFAULT_TOPICS`` (``accounts.signals``), so a missing row of those is a
+    choice the user made."""
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="subscriptions")
     topic = models.CharField(max_length=20, choices=NotificationTopic.choices)

@@ -19,7 +19,7 @@ from allauth.mfa.totp.internal.auth import TOTP
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMessage, get_connection
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.template.loader import render_to_string
@@ -28,6 +28,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import (
+    DEFAULT_TOPICS,
+    DIGEST_TOPICS,
     AccountRequest,
     AccountRequestStatus,
     ApiToken,
@@ -36,6 +38,7 @@ from accounts.models import (
     NotificationTopic,
     Organisation,
     Role,
+    Subscription,
     User,
 )
 from sla_portal.tasks_util import enqueue
@@ -221,6 +224,87 @@ def user_send_welcome(*, user: User) -> Notification:
     return notification
 
 
+def site_url(path: str = "") -> str:
+    """An absolute address on this site, for e-mails: ``SITE_URL`` (see settings) + ``path``."""
+    return settings.SITE_URL.rstrip("/") + path
+
+
+def notification_defaults_apply(*, user: User) -> None:
+    """Subscribe a user to their role's default topics (``DEFAULT_TOPICS``); idempotent."""
+    topics = DEFAULT_TOPICS.get(user.role, ())
+    Subscription.objects.bulk_create(
+        [Subscription(user=user, topic=topic) for topic in topics], ignore_conflicts=True
+    )
+
+
+def notifications_queue(rows: list[Notification], *, deliver: bool = True) -> list[Notification]:
+    """Write notifications to the outbox in the caller's transaction and (``deliver``) ask for
+    delivery after commit; the SLA sweep asks once after all its batches instead. A recipient
+    who chose the daily digest has their ticket and SLA updates held for it
+    (``notification_digests_send``) rather than sent one by one."""
+    for row in rows:
+        if row.topic in DIGEST_TOPICS and row.recipient.notification_digest:
+            row.held_for_digest, row.next_attempt_at = True, None
+    Notification.objects.bulk_create(rows)
+    if deliver and any(not row.held_for_digest for row in rows):
+        transaction.on_commit(notification_deliver_soon)
+    return rows
+
+
+# Digests go out from this hour (local time) on: the morning's mail, before the desk opens.
+NOTIFICATION_DIGEST_HOUR = 7
+
+
+def notification_digests_send(*, now=None) -> int:
+    """Beat, hourly; from NOTIFICATION_DIGEST_HOUR on, each user with held updates gets one
+    digest (an outbox row delivered like any other) and the held rows are marked sent. At
+    most one digest per user and local day, decided under a lock on the user's row, so a
+    second run the same day (or two at once) sends nothing more: what arrives later waits for
+    tomorrow's. Returns the digests made."""
+    now = now or timezone.now()
+    local = timezone.localtime(now)
+    if local.hour < NOTIFICATION_DIGEST_HOUR:
+        return 0
+    day_start = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    user_ids = list(
+        Notification.objects.filter(held_for_digest=True).values_list("recipient_id", flat=True).distinct()
+    )
+    made = 0
+    for user_id in user_ids:
+        with transaction.atomic():
+            user = User.objects.select_for_update().filter(pk=user_id).first()
+            digests_today = Notification.objects.filter(
+                recipient_id=user_id, topic=NotificationTopic.DIGEST, created_at__gte=day_start
+            )
+            if user is None or digests_today.exists():
+                continue
+            held = list(
+                Notification.objects.select_for_update()
+                .filter(recipient=user, held_for_digest=True)
+                .order_by("created_at", "pk")
+            )
+            if not held:
+                continue
+            with translation.override(user.language):
+                subject = _("Your daily digest: %(count)d update(s)") % {"count": len(held)}
+            parts = [f"{row.subject}\n{row.body}" + (f"\n{row.link}" if row.link else "") for row in held]
+            link = site_url(reverse("portal:home" if user.is_customer else "desk:queue"))
+            Notification.objects.create(
+                recipient=user,
+                topic=NotificationTopic.DIGEST,
+                subject=subject[:200],
+                body="\n\n----\n\n".join(parts),
+                link=link,
+            )
+            Notification.objects.filter(pk__in=[row.pk for row in held]).update(
+                held_for_digest=False, sent_at=now
+            )
+            made += 1
+    if made:
+        notification_deliver_soon()
+    return made
+
+
 def notification_deliver_soon() -> None:
     """Ask a worker to flush the outbox now. Beat flushes it every minute anyway, so a broker
     that is down here delays the mail by a minute and fails nothing that was saved."""
@@ -292,19 +376,36 @@ def _mail_domain() -> str:
     return settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip(" >") or "sla-portal.local"
 
 
-def _message(notification: Notification, connection) -> EmailMessage:
+def _message(notification: Notification, connection) -> EmailMultiAlternatives:
+    """A text part and an HTML part of the same content (the HTML escaped by the template),
+    each with the absolute link to what the mail is about."""
     # A Message-ID of the row's own: a mail sent again after its worker died unrecorded
     # (the one case that sends twice) is recognisable as the same mail.
     stamp = int(notification.created_at.timestamp())
     message_id = f"<notification-{notification.pk}-{stamp}@{_mail_domain()}>"
-    return EmailMessage(
+    text = notification.body
+    if notification.link and notification.link not in text:
+        text = f"{text}\n\n{notification.link}"
+    with translation.override(notification.recipient.language):
+        html = render_to_string(
+            "accounts/email/notification.html",
+            {
+                "subject": notification.subject,
+                "body": notification.body,
+                "link": notification.link,
+                "language": notification.recipient.language,
+            },
+        )
+    message = EmailMultiAlternatives(
         subject=notification.subject,
-        body=notification.body,
+        body=text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[notification.recipient.email],
         headers={"Message-ID": message_id},
         connection=connection,
     )
+    message.attach_alternative(html, "text/html")
+    return message
 
 
 def _claim(*, now, batch_size: int) -> list[Notification]:

@@ -8,10 +8,12 @@ from functools import cached_property
 
 from django.db import connection, transaction
 from django.db.models import F, QuerySet
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import Notification, NotificationTopic, Organisation, Role, User, WebhookEvent
+from accounts.services import notifications_queue, site_url
 from accounts.webhooks import webhook_emit
 from sla.calendar import BusinessCalendar
 from sla.models import (
@@ -520,14 +522,21 @@ def sla_sweep(*, now: datetime | None = None, batch_size: int = SWEEP_BATCH) -> 
 
 def _notify_transitions(kind: str, clocks: list[Crossing]) -> None:
     """One digest per recipient and batch (SPEC §5 RACI: the support manager is accountable):
-    at risk -> assignee and support managers; breached -> support managers and the
-    organisation's coordinators. A sweep a minute after the last is one batch; catching up
-    after an outage sends one digest per ``SWEEP_BATCH`` clocks."""
-    fields = ("id", "email", "language", "organisation_id")
+    at risk -> assignee, support managers and the organisation's coordinators who receive
+    "SLA at risk" (on by default); breached -> support managers and the organisation's
+    coordinators. A sweep a minute after the last is one batch; catching up after an outage
+    sends one digest per ``SWEEP_BATCH`` clocks."""
+    fields = ("id", "email", "language", "organisation_id", "role", "notification_digest")
     managers = User.objects.filter(role=Role.MANAGER, is_active=True).only(*fields)
     recipients = {user.pk: user for user in managers}
     per_recipient: dict[int, list[Crossing]] = {pk: clocks for pk in recipients}
+    coordinators = User.objects.filter(
+        role=Role.COORDINATOR,
+        is_active=True,
+        organisation_id__in={clock.ticket.organisation_id for clock in clocks},
+    ).only(*fields)
     if kind == TransitionKind.AT_RISK:
+        coordinators = coordinators.filter(subscriptions__topic=NotificationTopic.SLA_AT_RISK)
         by_assignee: dict[int, list[Crossing]] = defaultdict(list)
         for clock in clocks:
             if clock.ticket.assignee_id and clock.ticket.assignee_id not in recipients:
@@ -535,20 +544,14 @@ def _notify_transitions(kind: str, clocks: list[Crossing]) -> None:
         for user in User.objects.filter(pk__in=by_assignee, is_active=True).only(*fields):
             recipients[user.pk] = user
             per_recipient[user.pk] = by_assignee[user.pk]
-    else:
-        coordinators = User.objects.filter(
-            role=Role.COORDINATOR,
-            is_active=True,
-            organisation_id__in={clock.ticket.organisation_id for clock in clocks},
-        ).only(*fields)
-        by_organisation: dict[int, list[User]] = defaultdict(list)
-        for user in coordinators:
-            by_organisation[user.organisation_id].append(user)
-            recipients[user.pk] = user
-            per_recipient[user.pk] = []
-        for clock in clocks:
-            for user in by_organisation[clock.ticket.organisation_id]:
-                per_recipient[user.pk].append(clock)
+    by_organisation: dict[int, list[User]] = defaultdict(list)
+    for user in coordinators:
+        by_organisation[user.organisation_id].append(user)
+        recipients[user.pk] = user
+        per_recipient[user.pk] = []
+    for clock in clocks:
+        for user in by_organisation[clock.ticket.organisation_id]:
+            per_recipient[user.pk].append(clock)
     webhook_emit(
         event=WebhookEvent.SLA_AT_RISK if kind == TransitionKind.AT_RISK else WebhookEvent.SLA_BREACHED,
         payloads=(
@@ -564,8 +567,13 @@ def _notify_transitions(kind: str, clocks: list[Crossing]) -> None:
     )
     topic = NotificationTopic.SLA_AT_RISK if kind == TransitionKind.AT_RISK else NotificationTopic.SLA_BREACH
     lines = _DigestLines(clocks)
-    Notification.objects.bulk_create(
-        [_digest(recipients[pk], topic, items, lines) for pk, items in per_recipient.items()]
+    links = {
+        True: site_url(reverse("portal:home")),
+        False: site_url(reverse("desk:queue")),
+    }
+    notifications_queue(
+        [_digest(recipients[pk], topic, items, lines, links) for pk, items in per_recipient.items()],
+        deliver=False,  # sla_sweep enqueues the delivery once, after its last batch
     )
 
 
@@ -617,10 +625,14 @@ class _DigestLines:
         return self.by_language[language]
 
 
-def _digest(recipient: User, topic: str, clocks: list[Crossing], lines: _DigestLines) -> Notification:
+def _digest(
+    recipient: User, topic: str, clocks: list[Crossing], lines: _DigestLines, links: dict[bool, str]
+) -> Notification:
     body = lines.body(recipient.language, clocks)
     subject = lines.subjects[recipient.language][topic] % {"count": len(clocks)}
-    return Notification(recipient_id=recipient.pk, topic=topic, subject=subject, body=body)
+    return Notification(
+        recipient=recipient, topic=topic, subject=subject, body=body, link=links[recipient.is_customer]
+    )
 
 
 # --- contracts ----------------------------------------------------------------------------

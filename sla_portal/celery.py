@@ -17,6 +17,12 @@ app.conf.beat_schedule = {
     # The outbox is also flushed right after each write; this catches what a down broker missed.
     "notifications": {"task": "accounts.tasks.notification_deliver_pending_task", "schedule": 60.0},
     "webhooks": {"task": "accounts.tasks.webhook_deliver_due_task", "schedule": 60.0},
+    # Daily digests: hourly, but the job sends from 07:00 (Amsterdam) on and once a day, so an
+    # hour the beat was down is caught up and a second run sends nothing.
+    "notification-digests": {
+        "task": "accounts.tasks.notification_digests_send_task",
+        "schedule": crontab(minute=5),
+    },
     # Calendar recomputes and service reports whose enqueue failed (sla_portal.tasks_util).
     "catch-up": {"task": "sla.tasks.sla_catch_up_task", "schedule": 300.0},
     # Service reports of the period that just ended: every morning; the job itself waits for a

@@ -242,7 +242,22 @@ vars().update(EMAIL_CONFIG)
 # would otherwise hold a worker until the task's hard time limit (300 s).
 EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=10.0)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="SLA Portal <support@sla-portal.local>")
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+
+
+def site_url_from_bind(bind: str) -> str:
+    """The address e-mailed links use when SITE_URL is not set: where bin/run's gunicorn
+    listens (``BIND``, default 127.0.0.1:8000). A wildcard host (0.0.0.0, [::]) is no
+    address to browse to, so it becomes localhost. Behind a proxy or on a public name, set
+    SITE_URL."""
+    host, _sep, port = bind.strip().rpartition(":")
+    if not _sep:
+        host, port = port, "8000"
+    if host in ("", "0.0.0.0", "[::]", "::"):  # noqa: S104 - compared, not bound
+        host = "localhost"
+    return f"http://{host}:{port}"
+
+
+SITE_URL = env.str("SITE_URL", default="") or site_url_from_bind(env.str("BIND", default="127.0.0.1:8000"))
 
 # Security: secure by default in production, relaxed only by DEBUG.
 # How many reverse proxies of ours stand in front of the web process, each appending the address

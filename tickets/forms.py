@@ -5,7 +5,14 @@ from django.forms.utils import flatatt
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import SUBSCRIBABLE_TOPICS, Organisation, Role, User
+from accounts.models import (
+    SUBSCRIBABLE_TOPICS,
+    NotificationTopic,
+    Organisation,
+    Role,
+    User,
+    subscribable_topics,
+)
 from sla.forms import BoundedDateField
 from sla.models import ServiceLevel
 from tickets.choices import (
@@ -179,6 +186,18 @@ class PreferencesForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         choices=[(topic.value, topic.label) for topic in SUBSCRIBABLE_TOPICS],
     )
+    notification_digest = forms.BooleanField(
+        label=_("Send ticket updates as one daily digest"),
+        required=False,
+        help_text=_("One e-mail each morning with all updates of the day before, instead of one per update."),
+    )
+
+    def __init__(self, *args, user: User | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if user is not None:
+            self.fields["topics"].choices = [
+                (topic, NotificationTopic(topic).label) for topic in subscribable_topics(user)
+            ]
 
 
 # --- desk -----------------------------------------------------------------------------------

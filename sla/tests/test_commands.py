@@ -155,7 +155,7 @@ def run_manage(*args: str, database_url: str | None = None) -> subprocess.Comple
         cwd=ROOT,
         env=env,
         capture_output=True,
-        text=True,  # noqa: S603
+        text=True,
         timeout=60,
         check=False,
     )

@@ -18,7 +18,7 @@ from django.core import mail
 from django.core.mail.backends import locmem
 from django.db import connection
 
-from accounts.models import Notification, NotificationTopic, Role
+from accounts.models import Notification, NotificationTopic, Role, Subscription
 from accounts.tasks import notification_deliver_pending_task
 from accounts.tests.factories import UserFactory
 from sla import services
@@ -79,7 +79,7 @@ def extended_org(db):
 
 
 @pytest.mark.django_db
-def test_crossing_at_risk_records_one_transition_and_a_digest_to_assignee_and_managers(
+def test_crossing_at_risk_records_one_transition_and_a_digest_to_assignee_managers_and_coordinators(
     managers, extended_org
 ):
     # given
@@ -96,13 +96,24 @@ def test_crossing_at_risk_records_one_transition_and_a_digest_to_assignee_and_ma
     assert (transition.clock, transition.kind) == (response_clock(ticket), "at_risk")
     assert transition.crossed_at == ams(2026, 11, 23, 10, 30)
     assert transition.recorded_at == ams(2026, 11, 23, 10, 31)
-    assert recipients(NotificationTopic.SLA_AT_RISK) == {assignee, *managers}
+    # issue 14: the organisation's coordinators are warned by default
+    assert recipients(NotificationTopic.SLA_AT_RISK) == {assignee, coordinator, *managers}
     assert other_agent not in recipients(NotificationTopic.SLA_AT_RISK)
-    assert coordinator not in recipients(NotificationTopic.SLA_AT_RISK)
     assert not Notification.objects.exclude(topic=NotificationTopic.SLA_AT_RISK).exists()
     digest = Notification.objects.get(recipient=assignee)
     assert ticket.reference in digest.body and "2026-11-23 11:00" in digest.body
     assert digest.sent_at is None  # the outbox: delivered by the worker, not here
+
+
+@pytest.mark.django_db
+def test_a_coordinator_who_switched_sla_at_risk_off_is_not_warned(managers, extended_org):
+    coordinator = UserFactory(role=Role.COORDINATOR, organisation=extended_org)
+    other_coordinator = UserFactory(role=Role.COORDINATOR, organisation=organisation_on_level("extended"))
+    Subscription.objects.filter(user=coordinator, topic=NotificationTopic.SLA_AT_RISK).delete()
+    register(extended_org, assignee=UserFactory(role=Role.AGENT))
+    assert sweep_at(ams(2026, 11, 23, 10, 31)).at_risk == 1
+    assert coordinator not in recipients(NotificationTopic.SLA_AT_RISK)
+    assert other_coordinator not in recipients(NotificationTopic.SLA_AT_RISK)  # not their ticket
 
 
 @pytest.mark.django_db
@@ -350,18 +361,19 @@ def test_sweep_and_delivery_run_as_real_celery_tasks_and_send_each_mail_once(fin
             )
         )
         assert finished_tasks[0][1] == {"at_risk": 1, "breached": 1}
-        assert finished_tasks[1][1] == 3  # at risk: manager; breached: manager and coordinator
+        # at risk: manager and coordinator (issue 14); breached: manager and coordinator
+        assert finished_tasks[1][1] == 4
         assert ClockTransition.objects.filter(clock__ticket=ticket).count() == 2
         assert not Notification.objects.filter(sent_at__isnull=True).exists()
         assert sorted(tuple(m.to) for m in mail.outbox) == sorted(
-            [(manager.email,), (manager.email,), (coordinator.email,)]
+            [(manager.email,), (manager.email,), (coordinator.email,), (coordinator.email,)]
         )
         assert all(ticket.reference in m.body for m in mail.outbox)
         # and a second delivery sends nothing
         notification_deliver_pending_task.delay()
         wait_for(lambda: len(finished_tasks) == 3)
         assert finished_tasks[2] == ("accounts.tasks.notification_deliver_pending_task", 0)
-    assert len(mail.outbox) == 3
+    assert len(mail.outbox) == 4
     assert set(Notification.objects.values_list("attempts", flat=True)) == {1}
 
 

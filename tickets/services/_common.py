@@ -5,13 +5,13 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import Notification, NotificationTopic, Role, User, WebhookEvent
-from accounts.services import notification_deliver_soon
+from accounts.services import notifications_queue, site_url
 from accounts.webhooks import webhook_emit
 from sla.models import Clock, ClockState
 from tickets import selectors
@@ -268,7 +268,8 @@ def deadlines_sync(ticket: Ticket) -> None:
 
 
 def _recipients(ticket: Ticket, roles: set[str]) -> list[User]:
-    """Customers: the registrant and the coordinators who chose ticket updates; support: the
+    """Customers: the registrant and the coordinators who receive ticket updates (on by
+    default, ``accounts.models.DEFAULT_TOPICS``; off when they switched it off); support: the
     assignee; consultant: the ticket's consultant. The manager is accountable, not notified
     per step (the dashboard and the sweep's digests are theirs)."""
     query = Q(pk__in=[])
@@ -284,8 +285,14 @@ def _recipients(ticket: Ticket, roles: set[str]) -> list[User]:
 
 
 def notify(ticket: Ticket, *, roles: set[str], by: User | None, what: str, body: str = "") -> int:
-    """Write notifications to the outbox in this transaction; deliver after commit."""
+    """Write notifications to the outbox in this transaction; deliver after commit (or hold
+    for the recipient's daily digest). Each carries the absolute link to the ticket's page of
+    the recipient's side: the portal for customers, the desk for staff."""
     recipients = [user for user in _recipients(ticket, roles) if by is None or user.pk != by.pk]
+    links = {
+        True: site_url(reverse("portal:detail", args=[ticket.pk])),
+        False: site_url(reverse("desk:detail", args=[ticket.pk])),
+    }
     rows = []
     for user in recipients:
         with translation.override(user.language):
@@ -300,12 +307,14 @@ def notify(ticket: Ticket, *, roles: set[str], by: User | None, what: str, body:
             }
         rows.append(
             Notification(
-                recipient=user, topic=NotificationTopic.TICKET_UPDATE, subject=subject[:200], body=text
+                recipient=user,
+                topic=NotificationTopic.TICKET_UPDATE,
+                subject=subject[:200],
+                body=text,
+                link=links[user.is_customer],
             )
         )
-    Notification.objects.bulk_create(rows)
-    if rows:
-        transaction.on_commit(notification_deliver_soon)
+    notifications_queue(rows)
     return len(rows)
 
 

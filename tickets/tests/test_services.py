@@ -514,6 +514,7 @@ def test_steps_notify_their_informed_roles_and_customers_who_chose_ticket_update
     services.ticket_assign(ticket=ticket, by=agent, assignee=agent)
     Ticket.objects.filter(pk=ticket.pk).update(consultant=consultant)
     Notification.objects.all().delete()
+    Subscription.objects.filter(user=coordinator_ext, topic="ticket_update").delete()  # switched off
     services.ticket_classify(ticket=ticket, by=agent, clarity="clear")  # C customer, I consultant
     assert list(Notification.objects.values_list("recipient", flat=True)) == [consultant.pk]
     Subscription.objects.create(user=coordinator_ext, topic="ticket_update")

@@ -319,9 +319,17 @@ def action(request, pk: int, name: str):
 def preferences(request):
     """SPEC §11: which topics a contact receives (and ticket updates)."""
     current = set(Subscription.objects.filter(user=request.user).values_list("topic", flat=True))
-    form = PreferencesForm(request.POST or None, initial={"topics": sorted(current)})
+    form = PreferencesForm(
+        request.POST or None,
+        user=request.user,
+        initial={"topics": sorted(current), "notification_digest": request.user.notification_digest},
+    )
     if request.method == "POST" and form.is_valid():
-        services.notification_preferences_set(user=request.user, topics=set(form.cleaned_data["topics"]))
+        services.notification_preferences_set(
+            user=request.user,
+            topics=set(form.cleaned_data["topics"]),
+            digest=form.cleaned_data["notification_digest"],
+        )
         messages.success(request, _("Your preferences were saved."))
         return redirect("portal:preferences")
     return render(request, "tickets/portal_preferences.html", {"form": form, "topics": SUBSCRIBABLE_TOPICS})
