@@ -1,4 +1,5 @@
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import AccountRequest, Organisation, Role
@@ -90,3 +91,12 @@ class OrganisationSsoForm(forms.Form):
         from accounts.sso import sso_domains_parse
 
         return sso_domains_parse(self.cleaned_data["domains"])
+
+
+class ProfileForm(forms.Form):
+    full_name = forms.CharField(label=_("Full name"), max_length=200)
+    language = forms.ChoiceField(
+        label=_("Language"),
+        choices=settings.LANGUAGES,
+        help_text=_("The language of the pages after you log in and of the e-mails we send you."),
+    )

@@ -638,3 +638,16 @@ def user_authenticate_with_second_factor(*, request, email: str, password: str, 
         ratelimit.clear(request, app="allauth.account", action="login_failed", key=mfa_key)
     usage.rollback()
     return user
+
+
+@transaction.atomic
+def profile_update(*, user: User, full_name: str, language: str) -> User:
+    """The user's own name and preferred language (pages after login and their mails)."""
+    full_name = full_name.strip()
+    if not full_name:
+        raise ValidationError({"full_name": _("Enter your name.")})
+    if language not in dict(settings.LANGUAGES):
+        raise ValidationError({"language": _("Choose one of the offered languages.")})
+    User.objects.filter(pk=user.pk).update(full_name=full_name[:200], language=language)
+    user.full_name, user.language = full_name[:200], language
+    return user

@@ -1,15 +1,22 @@
 from allauth.core import ratelimit
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts import selectors, services, webhooks
-from accounts.forms import AccountRequestApproveForm, AccountRequestDecisionForm, AccountRequestForm
+from accounts.forms import (
+    AccountRequestApproveForm,
+    AccountRequestDecisionForm,
+    AccountRequestForm,
+    ProfileForm,
+)
 from accounts.models import (
     AccountRequest,
     AccountRequestStatus,
@@ -223,3 +230,47 @@ def webhook_list(request):
             "deliveries": WebhookDelivery.objects.select_related("webhook")[:50],
         },
     )
+
+
+def _remember_language(response, language: str) -> None:
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        path=settings.LANGUAGE_COOKIE_PATH,
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+    )
+
+
+@login_required
+def profile(request):
+    """Everyone's own page: name and language here; password, second factor, notifications and
+    API tokens on their own pages, linked from here."""
+    user = request.user
+    form = ProfileForm(request.POST or None, initial={"full_name": user.full_name, "language": user.language})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.profile_update(user=user, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_form_errors(form, exc)
+        else:
+            translation.activate(user.language)
+            messages.success(request, _("Your profile was saved."))
+            response = redirect("accounts:profile")
+            _remember_language(response, user.language)
+            return response
+    return render(
+        request,
+        "accounts/profile.html",
+        {"form": form, "has_totp": selectors.user_has_totp(user), "mfa_required": user.mfa_required},
+    )
+
+
+def apply_form_errors(form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)

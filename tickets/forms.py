@@ -416,3 +416,9 @@ class CoordinatorForm(forms.Form):
     make = forms.TypedChoiceField(
         coerce=lambda v: v == "yes", choices=[("yes", "yes"), ("no", "no")], widget=forms.HiddenInput
     )
+
+
+class ConsultancyRequestForm(forms.Form):
+    on = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    hours = forms.DecimalField(label=_("Hours"), min_value=0.25, max_digits=6, decimal_places=2)
+    purpose = forms.CharField(label=_("What for"), max_length=1000, widget=forms.Textarea(attrs={"rows": 3}))

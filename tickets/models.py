@@ -578,6 +578,34 @@ class HoursBooking(models.Model):
         return f"{self.ticket_id} {self.hours} h on {self.on}"
 
 
+class ConsultancyRequestQuerySet(TenantQuerySet):
+    tenant_path = "organisation"
+
+
+class ConsultancyRequest(models.Model):
+    """A coordinator asks for a consultant on a day, for some hours, for a purpose (SPEC §7)."""
+
+    organisation = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.CASCADE, related_name="consultancy_requests"
+    )
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    on = models.DateField(_("date"))
+    hours = models.DecimalField(_("hours"), max_digits=6, decimal_places=2)
+    purpose = models.CharField(_("what for"), max_length=1000)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ConsultancyRequestQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("consultancy request")
+        verbose_name_plural = _("consultancy requests")
+        constraints = [models.CheckConstraint(condition=Q(hours__gt=0), name="consultancy_request_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.organisation} {self.hours} h on {self.on}"
+
+
 class SavedView(models.Model):
     """A desk user's named set of queue filters (the query string)."""
 

@@ -369,3 +369,23 @@ def ticket_actions(ticket: Ticket, user: User, *, raci: dict[tuple[str, str], st
             if raci.get((ticket.step, RaciRole.CUSTOMER)) in ("R", "A", "C"):
                 allowed.add("message")
     return allowed
+
+
+def hours_cards_for_customer(*, user: User) -> list[HoursCard]:
+    """The customer's organisation's cards, each with its bookings and ``used`` / ``left``."""
+    from tickets.models import HoursBooking
+
+    cards = list(
+        HoursCard.objects.for_user(user)
+        .annotate(used=Sum("bookings__hours"))
+        .prefetch_related(
+            Prefetch("bookings", queryset=HoursBooking.objects.select_related("ticket").order_by("on", "pk"))
+        )
+        .order_by("-purchased_on", "-pk")
+    )
+    today = timezone.localdate()
+    for card in cards:
+        card.used = Decimal(card.used or 0)
+        card.left = (card.hours - card.used).quantize(Decimal("0.01"))
+        card.expired = card.valid_until is not None and card.valid_until < today
+    return cards

@@ -20,6 +20,8 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     email = factory.Sequence(lambda n: f"user{n}@example.com")
     full_name = factory.Sequence(lambda n: f"User {n}")
+    # The pages and mails follow the user's language; tests read English unless they choose Dutch.
+    language = "en"
     role = Role.CUSTOMER_USER
     organisation = factory.LazyAttribute(
         lambda o: OrganisationFactory() if o.role in (Role.CUSTOMER_USER, Role.COORDINATOR) else None

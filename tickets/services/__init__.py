@@ -4,10 +4,12 @@ from tickets.services._common import TicketConflict
 from tickets.services.attachments import attachment_validate, attachments_store
 from tickets.services.consultancy import (
     consultancy_plan,
+    consultancy_request,
     consultant_lead_days,
     earliest_consultancy_date,
     hours_book,
     hours_card_add,
+    level_lead_days,
 )
 from tickets.services.conversation import message_customer, message_note_internal, message_reply_public
 from tickets.services.mail_drafts import mail_draft_create, mail_draft_discard, mail_draft_register
@@ -56,11 +58,13 @@ __all__ = [
     "change_approve",
     "change_reject",
     "consultancy_plan",
+    "consultancy_request",
     "consultant_lead_days",
     "coverage_check",
     "earliest_consultancy_date",
     "hours_book",
     "hours_card_add",
+    "level_lead_days",
     "mail_draft_create",
     "mail_draft_discard",
     "mail_draft_register",

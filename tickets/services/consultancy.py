@@ -12,8 +12,9 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Organisation, Role, User
 from sla import selectors as sla_selectors
+from sla.models import ServiceLevel
 from tickets.choices import ConsultancyDecision, ProcessStep, TicketStatus
-from tickets.models import HoursBooking, HoursCard, Ticket
+from tickets.models import ConsultancyRequest, HoursBooking, HoursCard, Ticket
 from tickets.services._common import (
     Edit,
     field_error,
@@ -25,16 +26,41 @@ from tickets.services._common import (
 )
 
 
-def consultant_lead_days(ticket: Ticket) -> int:
+def level_lead_days(service_level_id: int) -> int:
     """The level's booking lead time in calendar days under the policy version in force today
     (§1.2.2 "Consultant Boektijd (min dagen)": 21 on Default, 7 on Extended)."""
-    terms = sla_selectors.level_terms(service_level=ticket.service_level_id, on=timezone.localdate())
+    terms = sla_selectors.level_terms(service_level=service_level_id, on=timezone.localdate())
     return terms.consultant_lead_days if terms else 0
+
+
+def consultant_lead_days(ticket: Ticket) -> int:
+    """The booking lead time of the ticket's level (see ``level_lead_days``)."""
+    return level_lead_days(ticket.service_level_id)
 
 
 def earliest_consultancy_date(ticket: Ticket) -> date:
     """Today plus the level's booking lead time in calendar days."""
     return timezone.localdate() + timedelta(days=consultant_lead_days(ticket))
+
+
+def check_consultancy_date(*, service_level: ServiceLevel, on: date) -> None:
+    """The one lead-time check, for the desk planning a consultant and for a customer asking
+    for one: no earlier than today plus the level's booking lead time."""
+    days = level_lead_days(service_level.pk)
+    earliest = timezone.localdate() + timedelta(days=days)
+    if on < earliest:
+        raise field_error(
+            "on",
+            _(
+                "Too early: on the %(level)s level a consultant is booked at least %(days)d days ahead. "
+                "The earliest date is %(earliest)s."
+            )
+            % {
+                "level": service_level.name,
+                "days": days,
+                "earliest": formats.date_format(earliest, "DATE_FORMAT"),
+            },
+        )
 
 
 @transaction.atomic
@@ -79,20 +105,7 @@ def consultancy_plan(
     require_step(by, ProcessStep.PLAN_CONSULTANCY, ticket=ticket)
     require_status(ticket, {TicketStatus.OPEN}, action=_("plan consultancy on"))
     _require_agreed(ticket)
-    earliest = earliest_consultancy_date(ticket)
-    if on < earliest:
-        raise field_error(
-            "on",
-            _(
-                "Too early: on the %(level)s level a consultant is booked at least %(days)d days ahead. "
-                "The earliest date is %(earliest)s."
-            )
-            % {
-                "level": ticket.service_level.name,
-                "days": consultant_lead_days(ticket),
-                "earliest": formats.date_format(earliest, "DATE_FORMAT"),
-            },
-        )
+    check_consultancy_date(service_level=ticket.service_level, on=on)
     with Edit(ticket, by=by):
         ticket.consultant, ticket.consultancy_date, ticket.step = consultant, on, ProcessStep.PLAN_CONSULTANCY
     notify_step(
@@ -151,3 +164,23 @@ def hours_book(*, ticket: Ticket, by: User, hours: Decimal, on: date, note: str 
     )
     record(ticket, by=by, field="hours", new=_("%(hours)s h on %(date)s") % {"hours": hours, "date": on})
     return booking
+
+
+@transaction.atomic
+def consultancy_request(*, by: User, on: date, hours: Decimal, purpose: str) -> ConsultancyRequest:
+    """A coordinator asks for a consultant on a day (SPEC §7), no earlier than the booking lead
+    time of the organisation's level allows — checked as the desk checks it."""
+    if not by.is_customer or by.role != Role.COORDINATOR:
+        raise PermissionDenied(_("Only your organisation's coordinators ask for a consultant."))
+    if hours is None or hours <= 0:
+        raise field_error("hours", _("Ask for a positive number of hours."))
+    purpose = (purpose or "").strip()
+    if not purpose:
+        raise field_error("purpose", _("Say what the consultant is for."))
+    contract = sla_selectors.contract_in_force(organisation_id=by.organisation_id, on=timezone.localdate())
+    if contract is None:
+        raise ValidationError(_("Your organisation has no contract in force; ask your account manager."))
+    check_consultancy_date(service_level=contract.service_level, on=on)
+    return ConsultancyRequest.objects.create(
+        organisation_id=by.organisation_id, requested_by=by, on=on, hours=hours, purpose=purpose[:1000]
+    )

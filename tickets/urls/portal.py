@@ -14,5 +14,6 @@ urlpatterns = [
     path("drafts/<int:pk>/", portal.draft, name="draft"),
     path("drafts/<int:pk>/discard/", portal.draft_discard, name="draft_discard"),
     path("draft-files/<int:pk>/", common.mail_draft_file_download, name="draft_file"),
+    path("consultancy/", portal.consultancy, name="consultancy"),
     path("preferences/", portal.preferences, name="preferences"),
 ]

@@ -44,7 +44,15 @@ from tickets.forms import (
     SavedViewForm,
     TodoForm,
 )
-from tickets.models import HoursBooking, MailDraft, Message, SavedView, Ticket, TicketChange
+from tickets.models import (
+    ConsultancyRequest,
+    HoursBooking,
+    MailDraft,
+    Message,
+    SavedView,
+    Ticket,
+    TicketChange,
+)
 from tickets.views.common import Action, run_action, safe_next
 
 
@@ -352,7 +360,8 @@ def consultancy(request):
             "rows": [
                 (ticket, balances[ticket.organisation_id], lead_days[ticket.service_level_id])
                 for ticket in tickets
-            ]
+            ],
+            "requests": ConsultancyRequest.objects.select_related("organisation", "requested_by")[:50],
         },
     )
 

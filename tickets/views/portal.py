@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import SUBSCRIBABLE_TOPICS, Role, Subscription
@@ -22,6 +23,7 @@ from tickets.caching import (
 from tickets.choices import MailDraftStatus
 from tickets.forms import (
     ConfirmForm,
+    ConsultancyRequestForm,
     CustomerMessageForm,
     MailDraftRegisterForm,
     PortalFilterForm,
@@ -30,7 +32,7 @@ from tickets.forms import (
     ReprioritiseForm,
     TicketRegisterForm,
 )
-from tickets.models import MailDraft, Message, Product, Ticket
+from tickets.models import ConsultancyRequest, MailDraft, Message, Product, Ticket
 from tickets.views.common import Action, apply_errors, run_action
 
 
@@ -333,3 +335,35 @@ def preferences(request):
         messages.success(request, _("Your preferences were saved."))
         return redirect("portal:preferences")
     return render(request, "tickets/portal_preferences.html", {"form": form, "topics": SUBSCRIBABLE_TOPICS})
+
+
+@customer_required
+def consultancy(request):
+    """SPEC §7 for customers: the organisation's hours cards with their balance and bookings,
+    and (coordinators) a request for a consultant, the lead time checked as the desk checks it."""
+    coordinator = request.user.role == Role.COORDINATOR
+    form = ConsultancyRequestForm(request.POST or None) if coordinator else None
+    if request.method == "POST":
+        if not coordinator:
+            raise PermissionDenied(_("Only your organisation's coordinators ask for a consultant."))
+        if form.is_valid():
+            try:
+                services.consultancy_request(by=request.user, **form.cleaned_data)
+            except ValidationError as exc:
+                apply_errors(form, exc)
+            else:
+                messages.success(request, _("Your request for a consultant was sent to support."))
+                return redirect("portal:consultancy")
+    organisation = request.user.organisation
+    contract = sla_selectors.contract_in_force(organisation_id=organisation.pk, on=timezone.localdate())
+    return render(
+        request,
+        "tickets/portal_consultancy.html",
+        {
+            "cards": selectors.hours_cards_for_customer(user=request.user),
+            "balance": selectors.hours_balance(organisation_id=organisation.pk),
+            "requests": ConsultancyRequest.objects.for_user(request.user).select_related("requested_by")[:50],
+            "form": form,
+            "lead_days": services.level_lead_days(contract.service_level_id) if contract else None,
+        },
+    )
