@@ -20,7 +20,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django.urls.exceptions import Resolver404
 from django.utils import timezone
 
-from accounts.models import Organisation, User
+from accounts.models import AccountRequest, Organisation, User
 from sla.announcements import policy_version_announce
 from sla.models import ReportStatus, ServiceReport
 
@@ -35,9 +35,21 @@ SKIP_PREFIXES = ("/static/", "/media/", "/i18n/", "/api/", "/admin/", "/accounts
 # The area of each role: the namespaces of its pages (and single routes of other namespaces).
 AREAS = {
     # Extended: mail is a support channel, so the mail drafts are among the pages.
-    "coordinator@extra.example": {"portal", "service", "accounts:api_tokens", "accounts:organisation_detail"},
-    "user@voorbeeld.example": {"portal", "service", "accounts:api_tokens", "accounts:organisation_detail"},
-    "agent@sla-portal.example": {"desk", "accounts:api_tokens"},
+    "coordinator@extra.example": {
+        "portal",
+        "service",
+        "accounts:profile",
+        "accounts:api_tokens",
+        "accounts:organisation_detail",
+    },
+    "user@voorbeeld.example": {
+        "portal",
+        "service",
+        "accounts:profile",
+        "accounts:api_tokens",
+        "accounts:organisation_detail",
+    },
+    "agent@sla-portal.example": {"desk", "accounts:profile", "accounts:api_tokens"},
     "manager@sla-portal.example": {"manager", "desk", "accounts", "disclosure:list"},
 }
 
@@ -52,7 +64,6 @@ NOT_LINKED = {
     "desk:attachment": "an attachment: the demo tickets have none",
     "desk:view_delete": "deleting a saved view: the demo has none",
     "manager:report_status": "polled by the report page's script, not a link",
-    "accounts:request_decide": "an account request's form: the demo has no open request",
     "accounts:sso_edit": "an SSO set-up: the demo has none",
     "accounts:sso_remove": "an SSO set-up: the demo has none",
 }
@@ -60,6 +71,8 @@ NOT_LINKED = {
 # customer user's, change approvals are a manager's).
 NOT_THEIRS = {
     "agent@sla-portal.example": {"desk:approvals", "desk:coordinators"},
+    # Staff see an organisation on the desk (desk:organisation); this is the customers' page.
+    "manager@sla-portal.example": {"accounts:organisation_detail"},
     "user@voorbeeld.example": {
         "portal:register",
         "portal:drafts",
@@ -163,8 +176,11 @@ def _walk(client, start: str = "/") -> tuple[set[str], list[tuple[str, str]], li
 @pytest.fixture
 def demo(db):
     """The demo data, plus what a desk in use has and the demo lacks: a service report of each
-    organisation and an announced SLA change."""
+    organisation, an announced SLA change and an account request waiting for a manager."""
     call_command("seed_demo", stdout=StringIO())
+    AccountRequest.objects.create(
+        email="nieuw@voorbeeld.example", full_name="Nora Nieuw", organisation_name="Gemeente Voorbeeld"
+    )
     today = timezone.localdate()
     for organisation in Organisation.objects.all():
         ServiceReport.objects.create(
