@@ -253,7 +253,7 @@ def site_url_from_bind(bind: str) -> str:
     host, _sep, port = bind.strip().rpartition(":")
     if not _sep:
         host, port = port, "8000"
-    if host in ("", "0.0.0.0", "[::]", "::"):  # noqa: S104 - compared, not bound
+    if host in ("", "0.0.0.0", "[::]", "::"):  # noqa: S104 # nosec B104 - compared, not bound
         host = "localhost"
     return f"http://{host}:{port}"
 

@@ -189,7 +189,9 @@ class PreferencesForm(forms.Form):
     notification_digest = forms.BooleanField(
         label=_("Send ticket updates as one daily digest"),
         required=False,
-        help_text=_("One e-mail each morning with all updates of the day before, instead of one per update."),
+        help_text=_(
+            "One e-mail each morning with the updates since the last one, instead of one per update."
+        ),
     )
 
     def __init__(self, *args, user: User | None = None, **kwargs) -> None:

@@ -109,6 +109,7 @@ def _coordinators_tell(draft: MailDraft) -> None:
                         "the portal (the SLA clocks start then) or discard it: %(url)s"
                     )
                     % {"sender": draft.sender, "url": url},
+                    link=url,
                 )
             )
     Notification.objects.bulk_create(rows)
