@@ -118,11 +118,14 @@ def test_a_visitor_becomes_a_coordinator_is_asked_a_question_answers_and_edits_t
     # 6. the profile: a click on one's name; language and password
     with visitor.expect_navigation():
         visitor.click("#nav-profile")
+    assert visitor.inner_text("main h1") == "Profiel"  # the language the account was made with
     visitor.select_option("select[name=language]", "en")
     submit(visitor, "profile-form")
     assert visitor.locator("html").get_attribute("lang") == "en"
     assert "Your profile was saved." in visitor.inner_text(".messages")
     assert User.objects.get(email=EMAIL).language == "en"
+    assert visitor.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scrolling
+    shot(visitor, "onboarding_05_profile")
     with visitor.expect_navigation():
         visitor.click("#profile-password")
     visitor.fill("input[name=oldpassword]", NEW_PASSWORD)
@@ -130,9 +133,8 @@ def test_a_visitor_becomes_a_coordinator_is_asked_a_question_answers_and_edits_t
     visitor.fill("input[name=password2]", NEWER_PASSWORD)
     with visitor.expect_navigation():
         visitor.click("main form button[type=submit]")
-    shot(visitor, "onboarding_05_profile")
     assert User.objects.get(email=EMAIL).check_password(NEWER_PASSWORD)
-    assert visitor.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scrolling
+    shot(visitor, "onboarding_06_password_changed")
 
 
 def approve_as_coordinator_of_new_organisation(page) -> None:

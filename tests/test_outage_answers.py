@@ -38,7 +38,7 @@ def test_the_api_answers_an_outage_with_503_and_retry_after_in_its_error_shape(m
 
 def test_a_page_answers_an_outage_with_a_friendly_503(monkeypatch, settings):
     settings.DEBUG = False  # the technical 500 page is for development machines only
-    coordinator = coordinator_on("extended")
+    coordinator = coordinator_on("extended", language="nl")  # the pages speak it from login on
     client = Client(raise_request_exception=False)
     login_with_second_factor(client, coordinator)
 
