@@ -7,6 +7,7 @@ from sla.views import announcements, availability, our_sla, reports
 
 app_name = "service"
 urlpatterns = [
+    path("", our_sla.service_index_portal, name="index"),
     path("sla/", our_sla.our_sla_portal, name="our_sla"),
     path("reports/", reports.reports_portal, name="reports"),
     path("reports/<int:pk>/", reports.report_detail_portal, name="report_detail"),

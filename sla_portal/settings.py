@@ -101,6 +101,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # No JIT: it compiled the dashboard's grouping query for 0.5 s to run it 0.3 s (bench/
     # dashboard.py, EXPLAIN ANALYZE); no query here runs long enough to win it back.
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded default has web, two workers and beat writing one file. WAL lets readers
+    # run beside the one writer; IMMEDIATE takes the write lock at BEGIN, so a transaction
+    # waits for it there (up to the timeout) instead of failing with "database is locked"
+    # when it upgrades a read to a write; the busy timeout makes every writer wait its turn.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+        }
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")

@@ -8,6 +8,12 @@ from sla.our_sla import our_sla
 
 
 @customer_required
+def service_index_portal(request):
+    """/portal/service/: the index of the service pages (the README names it)."""
+    return render(request, "sla/service_index.html")
+
+
+@customer_required
 def our_sla_portal(request):
     """Always the user's own organisation: there is no parameter to name another."""
     overview = our_sla(organisation=request.user.organisation, today=timezone.localdate())
