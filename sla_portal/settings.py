@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "tickets",
     "sla_portal",  # backup and restore commands, the backup task
     "disclosure",
+    "managers",
 ]
 
 MIDDLEWARE = [

@@ -32,7 +32,7 @@ urlpatterns = [
     path("portal/service/", include("sla.urls_portal")),  # reports, availability, announcements
     path("portal/", include("tickets.urls.portal")),
     path("desk/", include("tickets.urls.desk")),
-    path("manager/", include("sla.urls")),
+    path("manager/", include("managers.urls")),
 ]
 
 handler500 = "sla_portal.outage.server_error"
