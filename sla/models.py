@@ -749,6 +749,8 @@ class ServiceReport(models.Model):
     queued_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     emailed_at = models.DateTimeField(null=True, blank=True)
+    # False for the older reports the beat job catches up on its first run: only the newest is mailed.
+    mail_coordinators = models.BooleanField(default=True)
 
     objects = ServiceReportQuerySet.as_manager()
 

@@ -436,6 +436,9 @@ def service_report_generate(*, report_id: int, now: datetime | None = None) -> S
 def _report_mail(report: ServiceReport) -> None:
     from django.conf import settings
 
+    if not report.mail_coordinators:
+        return  # an older report caught up by the beat job: listed in the portal, not mailed
+
     from accounts.tasks import notification_deliver_pending_task
 
     coordinators = User.objects.filter(
@@ -485,33 +488,86 @@ def service_reports_requeue(*, now: datetime | None = None) -> list[int]:
     return requeued
 
 
+def periods_ended(
+    *, first_day: date, last_day: date, today: date, reports_per_year: int
+) -> list[tuple[date, date]]:
+    """The report periods holding a day from ``first_day`` to ``last_day`` that ended before
+    ``today``, oldest first."""
+    periods = []
+    start, end = period_containing(first_day, reports_per_year=reports_per_year)
+    while start <= last_day and end < today:
+        periods.append((start, end))
+        start, end = period_containing(end + timedelta(days=1), reports_per_year=reports_per_year)
+    return periods
+
+
 def service_reports_due(*, today: date | None = None) -> list[ServiceReport]:
-    """The beat job: on a working day, request the report of the period that just ended for
-    every organisation whose level promises reports and that has none for it yet."""
+    """The beat job (every morning): on a working day, queue each report an organisation's
+    contracts promise for a period that has ended and has no report yet - the quarter that
+    just ended and, on the first run, the missing ones back to the contract's start.
+
+    Only the newest report of an organisation is mailed to its coordinators; the older ones it
+    catches up are listed in the portal (a first run would otherwise mail a year of reports at
+    once). Running twice, or twice at the same time, queues each report once: a report that
+    exists is never queued again here (``ServiceReport`` is unique per period)."""
     today = today or timezone.localdate()
-    contracts = (
-        Contract.objects.filter(valid_from__lte=today)
-        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today))
-        .select_related("service_level__calendar", "organisation")
+    contracts = Contract.objects.filter(valid_from__lt=today).select_related(
+        "service_level__calendar", "organisation"
     )
-    requested = []
-    terms_of: dict[int, ServiceLevelTerms | None] = {}
+    existing = set(ServiceReport.objects.values_list("organisation_id", "period_start", "period_end"))
+    terms_of: dict[tuple[int, date], ServiceLevelTerms | None] = {}
+
+    def terms_on(level, day: date) -> ServiceLevelTerms | None:
+        if (level.pk, day) not in terms_of:  # the version in force on that day says how many a year
+            terms_of[level.pk, day] = level_terms(service_level=level, on=day)
+        return terms_of[level.pk, day]
+
+    due: dict[int, list[tuple[date, date]]] = {}
     for contract in contracts:
         level = contract.service_level
-        if level.pk not in terms_of:  # the version in force today says how many a year
-            terms_of[level.pk] = level_terms(service_level=level, on=today)
-        terms = terms_of[level.pk]
-        if terms is None or not terms.reports_per_year:
+        terms_today = terms_on(level, today)
+        if terms_today is None or not terms_today.reports_per_year:
             continue
-        calendar = business_calendar(level.calendar)
-        if not calendar.is_working_day(today):
+        if not business_calendar(level.calendar).is_working_day(today):
             continue  # "the first working days after the quarter"
-        start, end = previous_period(today, reports_per_year=terms.reports_per_year)
-        if ServiceReport.objects.filter(
-            organisation=contract.organisation, period_start=start, period_end=end
-        ).exists():
-            continue
-        requested.append(
-            service_report_request(organisation=contract.organisation, start=start, end=end, by=None)
-        )
-    return requested
+        for start, end in periods_ended(
+            first_day=contract.valid_from,
+            last_day=contract.valid_until or today,
+            today=today,
+            reports_per_year=terms_today.reports_per_year,
+        ):
+            terms = terms_on(level, end)
+            if terms is None or not terms.reports_per_year:
+                continue
+            if (contract.organisation_id, start, end) not in existing:
+                existing.add((contract.organisation_id, start, end))
+                due.setdefault(contract.organisation_id, []).append((start, end))
+    queued = []
+    for organisation_id, periods in due.items():
+        newest = max(periods)
+        for start, end in sorted(periods):
+            report = _service_report_queue_new(
+                organisation_id=organisation_id, start=start, end=end, mail=(start, end) == newest
+            )
+            if report is not None:
+                queued.append(report)
+    return queued
+
+
+@transaction.atomic
+def _service_report_queue_new(
+    *, organisation_id: int, start: date, end: date, mail: bool
+) -> ServiceReport | None:
+    """Queue a report the beat job found missing, unless another run made it meanwhile."""
+    from sla.tasks import service_report_generate_task
+
+    report, created = ServiceReport.objects.get_or_create(
+        organisation_id=organisation_id,
+        period_start=start,
+        period_end=end,
+        defaults={"queued_at": timezone.now(), "mail_coordinators": mail},
+    )
+    if not created:
+        return None
+    enqueue_on_commit(service_report_generate_task, report_id=report.pk)
+    return report

@@ -7,10 +7,10 @@ import pytest
 from django.core import mail
 
 from accounts.models import Role
-from accounts.tests.factories import UserFactory
+from accounts.tests.factories import OrganisationFactory, UserFactory
 from conftest import login_with_second_factor
 from sla import services
-from sla.models import ReportStatus, ServiceReport
+from sla.models import Contract, ReportStatus, ServiceLevel, ServiceReport
 from sla.reports import period_containing, previous_period, report_content, service_reports_due
 from sla.tests.factories import organisation_on_level
 from tickets.services import ticket_create
@@ -145,15 +145,104 @@ def test_customers_read_their_own_reports_only(quarter, client):
     assert client.get("/portal/service/reports/").status_code == 200
 
 
-def test_the_beat_job_makes_each_extended_organisation_its_report_once_on_a_working_day(celery_eager):
-    extended, default = organisation_on_level("extended"), organisation_on_level("default")
+def organisation_since(code: str, valid_from: date):
+    organisation = OrganisationFactory()
+    Contract.objects.create(
+        organisation=organisation, service_level=ServiceLevel.objects.get(code=code), valid_from=valid_from
+    )
+    return organisation
+
+
+def test_the_beat_job_makes_each_extended_organisation_its_reports_once_on_a_working_day():
+    """001: "Service Rapportage Frequentie (per jaar) 0 4" (Default 0, Extended 4); the job
+    catches up the quarters missing since the contract's start and mails only the newest."""
+    extended = organisation_since("extended", date(2026, 1, 15))
+    default = organisation_since("default", date(2026, 1, 15))
     assert service_reports_due(today=date(2026, 10, 3)) == []  # a Saturday: wait for Monday
     made = service_reports_due(today=date(2026, 10, 1))
-    assert [(r.organisation_id, r.period_start, r.period_end) for r in made] == [
-        (extended.pk, date(2026, 7, 1), date(2026, 9, 30))
+    assert [(r.organisation_id, r.period_start, r.period_end, r.mail_coordinators) for r in made] == [
+        (extended.pk, date(2026, 1, 1), date(2026, 3, 31), False),
+        (extended.pk, date(2026, 4, 1), date(2026, 6, 30), False),
+        (extended.pk, date(2026, 7, 1), date(2026, 9, 30), True),
     ]
     assert service_reports_due(today=date(2026, 10, 2)) == []
     assert not ServiceReport.objects.filter(organisation=default).exists()
+
+
+def test_a_contract_that_ended_gets_its_reports_up_to_its_end_only():
+    organisation = organisation_since("extended", date(2026, 1, 1))
+    Contract.objects.filter(organisation=organisation).update(valid_until=date(2026, 5, 10))
+    made = service_reports_due(today=date(2026, 10, 1))
+    assert [(r.period_start, r.period_end) for r in made] == [
+        (date(2026, 1, 1), date(2026, 3, 31)),
+        (date(2026, 4, 1), date(2026, 6, 30)),
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_at_the_quarters_end_beat_makes_each_report_once_and_mails_the_coordinators_once(celery_eager):
+    """Frozen at the first working morning after Q4 2026 (1 January is a holiday, then a
+    weekend), beat runs the job twice at the same time and once more: each Extended
+    organisation gets its Q4 report once, the first run also catches up the quarter before,
+    and each coordinator gets one mail, for the newest report."""
+    import threading
+
+    import time_machine
+    from django.db import connection
+
+    from sla.tasks import service_reports_due_task
+
+    reported = organisation_since("extended", date(2026, 7, 1))
+    newcomer = organisation_since("extended", date(2026, 8, 20))
+    organisation_since("default", date(2026, 7, 1))
+    ServiceReport.objects.create(
+        organisation=reported,
+        period_start=date(2026, 7, 1),
+        period_end=date(2026, 9, 30),
+        status=ReportStatus.DONE,
+    )
+    coordinators = {
+        org.pk: UserFactory(role=Role.COORDINATOR, organisation=org) for org in (reported, newcomer)
+    }
+    UserFactory(role=Role.CUSTOMER_USER, organisation=newcomer)  # reports go to coordinators only
+    mail.outbox.clear()
+
+    def beat():
+        try:
+            service_reports_due_task.apply()
+        finally:
+            connection.close()
+
+    with time_machine.travel(ams(2027, 1, 4, 6, 15), tick=False):
+        runs = [threading.Thread(target=beat) for _ in range(2)]
+        for run in runs:
+            run.start()
+        for run in runs:
+            run.join()
+        service_reports_due_task.apply()
+
+    periods = sorted(ServiceReport.objects.values_list("organisation_id", "period_start", "status"))
+    assert periods == [
+        (reported.pk, date(2026, 7, 1), ReportStatus.DONE),
+        (reported.pk, date(2026, 10, 1), ReportStatus.DONE),
+        (newcomer.pk, date(2026, 7, 1), ReportStatus.DONE),
+        (newcomer.pk, date(2026, 10, 1), ReportStatus.DONE),
+    ]
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(c.email for c in coordinators.values())
+    assert all("2026-12-31" in m.body or "31" in m.subject for m in mail.outbox)
+
+
+def test_the_portal_lists_the_reports_the_beat_job_made(
+    client, celery_eager, django_capture_on_commit_callbacks
+):
+    organisation = organisation_since("extended", date(2026, 4, 1))
+    with django_capture_on_commit_callbacks(execute=True):
+        service_reports_due(today=date(2026, 10, 1))
+    coordinator = UserFactory(role=Role.COORDINATOR, organisation=organisation)
+    login_with_second_factor(client, coordinator)
+    page = client.get("/portal/service/reports/").content.decode()
+    for report in ServiceReport.objects.filter(organisation=organisation):
+        assert f"/portal/service/reports/{report.pk}/" in page
 
 
 def test_report_periods_follow_the_reports_per_year():
