@@ -65,7 +65,9 @@ def test_only_managers_reach_the_set_up_pages(client, make_staff, draft):
     assert PolicyVersion.objects.filter(pk=draft.pk).exists()
 
 
-def test_the_pages_take_a_fixed_number_of_queries(manager_client, draft, open_ticket, django_assert_max_num_queries):
+def test_the_pages_take_a_fixed_number_of_queries(
+    manager_client, draft, open_ticket, django_assert_max_num_queries
+):
     calendar = Calendar.objects.get(name="Default")
     for url, most in (
         ("/manager/sla-setup/", 12),
@@ -83,7 +85,9 @@ def test_a_draft_is_created_from_the_version_in_force_and_hidden_from_in_force_q
     )
     draft = PolicyVersion.objects.get(document="002")
     assert response.status_code == 302 and response["Location"] == f"/manager/sla-setup/policies/{draft.pk}/"
-    assert draft.is_draft and draft.targets.count() == PolicyVersion.objects.get(document="001").targets.count()
+    assert (
+        draft.is_draft and draft.targets.count() == PolicyVersion.objects.get(document="001").targets.count()
+    )
     from sla.selectors import policy_version_in_force
 
     assert policy_version_in_force(on=date(2100, 1, 1)).document == "001"
@@ -95,10 +99,14 @@ def test_an_empty_draft_form_is_refused_with_errors(manager_client):
     assert not PolicyVersion.objects.filter(effective_from__isnull=True).exists()
 
 
-def test_preview_shows_the_differences_and_the_what_if_and_only_then_offers_save(manager_client, draft, open_ticket):
+def test_preview_shows_the_differences_and_the_what_if_and_only_then_offers_save(
+    manager_client, draft, open_ticket
+):
     page = manager_client.get(f"/manager/sla-setup/policies/{draft.pk}/")
     assert b'value="save"' not in page.content and b"no-differences" in page.content
-    target = draft.targets.get(service_level__code="default", ticket_kind="incident", priority=1, clock="response")
+    target = draft.targets.get(
+        service_level__code="default", ticket_kind="incident", priority=1, clock="response"
+    )
     preview = manager_client.post(
         f"/manager/sla-setup/policies/{draft.pk}/", targets_post(draft, **{f"t{target.pk}_amount": "2"})
     )
@@ -110,7 +118,8 @@ def test_preview_shows_the_differences_and_the_what_if_and_only_then_offers_save
     target.refresh_from_db()
     assert target.amount == 4  # a preview saves nothing
     saved = manager_client.post(
-        f"/manager/sla-setup/policies/{draft.pk}/", targets_post(draft, "save", **{f"t{target.pk}_amount": "2"})
+        f"/manager/sla-setup/policies/{draft.pk}/",
+        targets_post(draft, "save", **{f"t{target.pk}_amount": "2"}),
     )
     assert saved.status_code == 302
     target.refresh_from_db()
@@ -118,7 +127,8 @@ def test_preview_shows_the_differences_and_the_what_if_and_only_then_offers_save
 
 
 @pytest.mark.parametrize(
-    ("amount", "unit"), [("0", "hours"), ("-1", "hours"), ("99999", "hours"), ("abc", "days"), ("3", "best_effort")]
+    ("amount", "unit"),
+    [("0", "hours"), ("-1", "hours"), ("99999", "hours"), ("abc", "days"), ("3", "best_effort")],
 )
 def test_bad_targets_are_refused_on_the_form_and_nothing_is_saved(manager_client, draft, amount, unit):
     target = draft.targets.exclude(unit="best_effort").first()
@@ -137,7 +147,8 @@ def test_publishing_needs_a_date_a_month_ahead(manager_client, draft, coordinato
     aangekondigd." """
     too_soon = timezone.localdate() + timedelta(days=10)
     response = manager_client.post(
-        f"/manager/sla-setup/policies/{draft.pk}/", {"action": "publish", "effective_from": too_soon.isoformat()}
+        f"/manager/sla-setup/policies/{draft.pk}/",
+        {"action": "publish", "effective_from": too_soon.isoformat()},
     )
     assert response.status_code == 400 and b"at least one month" in response.content
     draft.refresh_from_db()
@@ -153,7 +164,9 @@ def test_publishing_needs_a_date_a_month_ahead(manager_client, draft, coordinato
     response = manager_client.post(
         f"/manager/sla-setup/policies/{draft.pk}/", {"action": "publish", "effective_from": valid.isoformat()}
     )
-    assert response.status_code == 302 and response["Location"] == f"/manager/sla-changes/{draft.pk}/objections/"
+    assert (
+        response.status_code == 302 and response["Location"] == f"/manager/sla-changes/{draft.pk}/objections/"
+    )
     draft.refresh_from_db()
     assert draft.effective_from == valid and draft.announced_at is not None
     assert Announcement.objects.filter(policy_version=draft).exists()
@@ -164,13 +177,16 @@ def test_a_published_version_cannot_be_changed_here(manager_client):
     published = PolicyVersion.objects.get(document="001")
     target = published.targets.first()
     response = manager_client.post(
-        f"/manager/sla-setup/policies/{published.pk}/", targets_post(published, "save", **{f"t{target.pk}_amount": "1"})
+        f"/manager/sla-setup/policies/{published.pk}/",
+        targets_post(published, "save", **{f"t{target.pk}_amount": "1"}),
     )
     assert response.status_code == 302
     before = target.amount
     target.refresh_from_db()
     assert target.amount == before
-    assert b'value="preview"' not in manager_client.get(f"/manager/sla-setup/policies/{published.pk}/").content
+    assert (
+        b'value="preview"' not in manager_client.get(f"/manager/sla-setup/policies/{published.pk}/").content
+    )
 
 
 def test_the_sla_change_announcement_points_to_the_set_up_pages_not_the_admin(manager_client):
@@ -190,14 +206,20 @@ def test_a_closure_day_preview_lists_the_deadlines_that_move_and_saving_adds_it(
     calendar = Calendar.objects.get(name="Default")
     tuesday = monday + timedelta(days=1)  # the Monday 14:00 ticket falls due on Tuesday 12:00
     url = f"/manager/sla-setup/calendars/{calendar.pk}/"
-    preview = manager_client.post(url, {"action": "preview-closure", "date": tuesday.isoformat(), "reason": "Move"})
+    preview = manager_client.post(
+        url, {"action": "preview-closure", "date": tuesday.isoformat(), "reason": "Move"}
+    )
     assert preview.status_code == 200
     assert ticket.reference.encode() in preview.content and b'value="save-closure"' in preview.content
     assert not ClosureDay.objects.filter(calendar=calendar).exists()
-    saved = manager_client.post(url, {"action": "save-closure", "date": tuesday.isoformat(), "reason": "Move"})
+    saved = manager_client.post(
+        url, {"action": "save-closure", "date": tuesday.isoformat(), "reason": "Move"}
+    )
     assert saved.status_code == 302
     assert ClosureDay.objects.filter(calendar=calendar, date=tuesday).exists()
-    again = manager_client.post(url, {"action": "preview-closure", "date": tuesday.isoformat(), "reason": "Move"})
+    again = manager_client.post(
+        url, {"action": "preview-closure", "date": tuesday.isoformat(), "reason": "Move"}
+    )
     assert again.status_code == 400 and b"already closed" in again.content
 
 
@@ -230,7 +252,9 @@ def test_opening_hours_are_checked_previewed_and_saved(manager_client):
 
 def test_removing_a_closure_day_is_previewed_first(manager_client):
     calendar = Calendar.objects.get(name="Default")
-    closure = ClosureDay.objects.create(calendar=calendar, date=timezone.localdate() + timedelta(days=3), reason="X")
+    closure = ClosureDay.objects.create(
+        calendar=calendar, date=timezone.localdate() + timedelta(days=3), reason="X"
+    )
     url = f"/manager/sla-setup/calendars/{calendar.pk}/"
     preview = manager_client.post(url, {"action": "preview-remove", "closure": closure.pk})
     assert preview.status_code == 200 and b'value="remove"' in preview.content

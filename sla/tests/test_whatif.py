@@ -114,7 +114,9 @@ def test_new_opening_hours_preview_equals_the_stored_deadlines_after_saving(
     assert response(ticket).due_at == ams(2026, 11, 30, 13, 0)
 
 
-def test_paused_clocks_are_counted_not_moved_until_they_resume(eager_celery, django_capture_on_commit_callbacks):
+def test_paused_clocks_are_counted_not_moved_until_they_resume(
+    eager_celery, django_capture_on_commit_callbacks
+):
     """SPEC §2: "Tijdens het wachten op de klant staat de klok stil." A paused clock has no
     deadline: the change reaches it when it resumes."""
     calendar = Calendar.objects.get(name="Default")
@@ -141,7 +143,9 @@ def test_removing_a_closure_day_can_make_a_clock_breach():
     ticket = register(at=ams(2026, 11, 27, 14, 0))
     assert response(ticket).due_at == ams(2026, 12, 1, 12, 0)
 
-    preview = whatif.calendar_whatif(calendar, closed_remove=[date(2026, 11, 30)], now=ams(2026, 11, 30, 13, 0))
+    preview = whatif.calendar_whatif(
+        calendar, closed_remove=[date(2026, 11, 30)], now=ams(2026, 11, 30, 13, 0)
+    )
 
     move = next(m for m in preview.moves if m.clock_id == response(ticket).pk)
     assert move.new_due == ams(2026, 11, 30, 12, 0)
@@ -182,7 +186,9 @@ def test_a_clock_past_its_deadline_keeps_it_under_new_targets():
     """SPEC §2 (priority changes, ``sla_clocks_recompute``): a passed deadline stays passed."""
     ticket = register(at=ams(2026, 11, 27, 10, 0))  # due Friday 14:00
     proposed = whatif.policy_targets(PolicyVersion.objects.get(document="001").pk)
-    doubled = {key: (amount * 2 if amount is not None else None, unit) for key, (amount, unit) in proposed.items()}
+    doubled = {
+        key: (amount * 2 if amount is not None else None, unit) for key, (amount, unit) in proposed.items()
+    }
 
     preview = whatif.policy_whatif(doubled, now=ams(2026, 11, 27, 15, 0))
 
@@ -194,7 +200,9 @@ def test_the_preview_costs_a_fixed_number_of_queries(django_assert_max_num_queri
     for hour in (13, 14, 15):  # due Monday 11:00, 12:00, 13:00
         register(at=ams(2026, 11, 27, hour, 0))
     with django_assert_max_num_queries(6):
-        result = whatif.calendar_whatif(calendar, closed_add=[date(2026, 11, 30)], now=ams(2026, 11, 27, 9, 0))
+        result = whatif.calendar_whatif(
+            calendar, closed_add=[date(2026, 11, 30)], now=ams(2026, 11, 27, 9, 0)
+        )
     assert result.moved >= 3
 
 
@@ -202,7 +210,9 @@ def test_the_listing_is_bounded_and_the_counts_cover_all():
     calendar = Calendar.objects.get(name="Default")
     for hour in (10, 11, 12, 13):
         register(at=ams(2026, 11, 27, hour, 0))
-    preview = whatif.calendar_whatif(calendar, closed_add=[date(2026, 11, 27)], now=ams(2026, 11, 26, 9, 0), limit=2)
+    preview = whatif.calendar_whatif(
+        calendar, closed_add=[date(2026, 11, 27)], now=ams(2026, 11, 26, 9, 0), limit=2
+    )
     assert len(preview.moves) == 2 and preview.moved >= 4 and not preview.listed_all
 
 
