@@ -1,12 +1,14 @@
 """Forms of the SLA set-up pages: policy drafts and their targets, calendars, closure days."""
 
+from decimal import Decimal
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from sla.calendar_edits import WeeklyHours
 from sla.forms import BoundedDateField, DateInput
-from sla.models import TargetUnit, Weekday
+from sla.models import ServiceLevelTerms, TargetUnit, Weekday
 from sla.policies import MAX_TARGET_AMOUNT
 
 
@@ -22,12 +24,41 @@ class PublishForm(forms.Form):
     )
 
 
-class DraftTargetsForm(forms.Form):
-    """One amount and unit per target of a draft, named by the target's id."""
+# What a level's terms may hold (ServiceLevelTerms), per field: (min, max) for numbers.
+TERMS_BOUNDS = {"reports_per_year": (0, 52), "consultant_lead_days": (0, 365), "max_coordinators": (1, 100)}
+TERMS_FLAGS = ("own_consultant", "channel_portal", "channel_mail", "channel_phone")
 
-    def __init__(self, *args, targets, **kwargs):
+
+class DraftTargetsForm(forms.Form):
+    """A draft's figures: one amount and unit per target (named by the target's id), each
+    level's terms (named by the terms' id) and the availability target."""
+
+    def __init__(self, *args, targets, terms=(), availability_percent=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.targets = list(targets)
+        self.terms = list(terms)
+        self.fields["availability_percent"] = forms.DecimalField(
+            label=_("Availability target (%)"),
+            required=False,
+            min_value=Decimal("0.01"),
+            max_value=100,
+            max_digits=5,
+            decimal_places=2,
+            initial=availability_percent,
+            widget=forms.NumberInput(attrs={"step": "0.01"}),
+        )
+        for row in self.terms:
+            level = row.service_level.name
+            for name, (low, high) in TERMS_BOUNDS.items():
+                label = f"{level}: {ServiceLevelTerms._meta.get_field(name).verbose_name}"
+                self.fields[f"l{row.pk}_{name}"] = forms.IntegerField(
+                    label=label, min_value=low, max_value=high, initial=getattr(row, name)
+                )
+            for name in TERMS_FLAGS:
+                label = f"{level}: {ServiceLevelTerms._meta.get_field(name).verbose_name}"
+                self.fields[f"l{row.pk}_{name}"] = forms.BooleanField(
+                    label=label, required=False, initial=getattr(row, name)
+                )
         for target in self.targets:
             cell = (
                 f"{target.service_level.name} {target.get_ticket_kind_display()} "
@@ -64,6 +95,18 @@ class DraftTargetsForm(forms.Form):
             elif unit and unit != TargetUnit.BEST_EFFORT and not amount:
                 self.add_error(f"t{target.pk}_amount", _("Give an amount above 0."))
         return data
+
+    def term_rows(self):
+        """Per level's terms: the row and its bound fields."""
+        for row in self.terms:
+            yield row, [self[f"l{row.pk}_{name}"] for name in (*TERMS_BOUNDS, *TERMS_FLAGS)]
+
+    def terms_figures(self) -> dict[int, dict]:
+        """Terms id -> {field: value}, from valid data."""
+        return {
+            row.pk: {name: self.cleaned_data[f"l{row.pk}_{name}"] for name in (*TERMS_BOUNDS, *TERMS_FLAGS)}
+            for row in self.terms
+        }
 
     def figures(self) -> dict[int, tuple]:
         """Target id -> (amount, unit), from valid data."""

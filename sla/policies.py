@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from sla.announcements import effective_from_check, policy_version_copy_terms, policy_version_notify
-from sla.models import PolicyVersion, ServiceLevel, Target, TargetUnit
+from sla.models import PolicyVersion, ServiceLevel, ServiceLevelTerms, Target, TargetUnit
 from sla.selectors import policy_version_in_force
 from sla.whatif import TargetKey
 from tickets.choices import Priority, TicketKind
@@ -54,11 +54,31 @@ def _editable(version: PolicyVersion) -> None:
         raise ValidationError(_("Only a draft can be changed; this version has been published."))
 
 
+TERMS_FIELDS = (
+    "reports_per_year",
+    "consultant_lead_days",
+    "max_coordinators",
+    "own_consultant",
+    "channel_portal",
+    "channel_mail",
+    "channel_phone",
+)
+
+
 @transaction.atomic
-def policy_draft_targets_save(*, draft: PolicyVersion, targets: dict[int, tuple[Decimal | None, str]]) -> int:
-    """Store the draft's figures (target id -> (amount, unit)); the number changed."""
+def policy_draft_targets_save(
+    *,
+    draft: PolicyVersion,
+    targets: dict[int, tuple[Decimal | None, str]],
+    terms: dict[int, dict] | None = None,
+    availability_percent: Decimal | None = None,
+) -> int:
+    """Store the draft's figures: targets (id -> (amount, unit)), level terms (id -> fields)
+    and the availability target; the number of targets and terms changed."""
     draft = PolicyVersion.objects.select_for_update().get(pk=draft.pk)
     _editable(draft)
+    if availability_percent is not None and not Decimal(0) < availability_percent <= 100:
+        raise ValidationError({"availability_percent": _("Give a percentage above 0 and at most 100.")})
     changed = []
     for target in draft.targets.filter(pk__in=targets):
         amount, unit = targets[target.pk]
@@ -67,7 +87,18 @@ def policy_draft_targets_save(*, draft: PolicyVersion, targets: dict[int, tuple[
             target.amount, target.unit = amount, unit
             changed.append(target)
     Target.objects.bulk_update(changed, ["amount", "unit"])
-    return len(changed)
+    changed_terms = []
+    for row in draft.level_terms.filter(pk__in=terms or {}):
+        values = {name: terms[row.pk][name] for name in TERMS_FIELDS if name in terms[row.pk]}
+        if any(getattr(row, name) != value for name, value in values.items()):
+            for name, value in values.items():
+                setattr(row, name, value)
+            changed_terms.append(row)
+    ServiceLevelTerms.objects.bulk_update(changed_terms, TERMS_FIELDS)
+    if draft.availability_percent != availability_percent:
+        draft.availability_percent = availability_percent
+        draft.save(update_fields=["availability_percent"])
+    return len(changed) + len(changed_terms)
 
 
 @transaction.atomic
@@ -142,6 +173,55 @@ def policy_differences(
                     new,
                 )
             )
+    return out
+
+
+@dataclass(frozen=True)
+class TermDifference:
+    level: str
+    term: str
+    old: str
+    new: str
+
+
+def _term_text(value) -> str:
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    return "-" if value is None else str(value)
+
+
+def policy_terms_differences(
+    *,
+    base: PolicyVersion | None,
+    terms: dict[int, dict],
+    availability_percent: Decimal | None,
+) -> list[TermDifference]:
+    """The level terms (service level id -> fields) and availability target that differ from
+    the version in force. One query (the base's terms and their levels)."""
+    out = []
+    old_availability = base.availability_percent if base else None
+    if old_availability != availability_percent:
+        out.append(
+            TermDifference(
+                "",
+                _("Availability target (%)"),
+                _term_text(old_availability),
+                _term_text(availability_percent),
+            )
+        )
+    current = (
+        {row.service_level_id: row for row in base.level_terms.select_related("service_level")}
+        if base
+        else {}
+    )
+    for level_id, fields in terms.items():
+        row = current.get(level_id)
+        for name in TERMS_FIELDS:
+            old = getattr(row, name) if row else None
+            if name in fields and old != fields[name]:
+                label = str(ServiceLevelTerms._meta.get_field(name).verbose_name)
+                level = row.service_level.name if row else str(level_id)
+                out.append(TermDifference(level, label, _term_text(old), _term_text(fields[name])))
     return out
 
 

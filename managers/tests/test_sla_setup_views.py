@@ -2,6 +2,7 @@
 versions, and change calendars with a what-if preview; nobody else gets in."""
 
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -40,7 +41,13 @@ def open_ticket():
 
 
 def targets_post(draft, action="preview", **overrides):
-    data = {"action": action}
+    data = {"action": action, "availability_percent": str(draft.availability_percent or "")}
+    for row in draft.level_terms.all():
+        for name in ("reports_per_year", "consultant_lead_days", "max_coordinators"):
+            data[f"l{row.pk}_{name}"] = str(getattr(row, name))
+        for name in ("own_consultant", "channel_portal", "channel_mail", "channel_phone"):
+            if getattr(row, name):
+                data[f"l{row.pk}_{name}"] = "on"
     for target in draft.targets.all():
         data[f"t{target.pk}_amount"] = "" if target.amount is None else str(target.amount)
         data[f"t{target.pk}_unit"] = target.unit
@@ -263,3 +270,23 @@ def test_removing_a_closure_day_is_previewed_first(manager_client):
     assert ClosureDay.objects.filter(pk=closure.pk).exists()
     assert manager_client.post(url, {"action": "remove", "closure": closure.pk}).status_code == 302
     assert not ClosureDay.objects.filter(pk=closure.pk).exists()
+
+
+def test_level_terms_and_availability_are_compared_bounded_and_saved(manager_client, draft):
+    """§1.2.2: the levels' terms (users who may register calls, channels, ...) belong to the
+    version, like the targets."""
+    terms = draft.level_terms.get(service_level__code="extended")
+    url = f"/manager/sla-setup/policies/{draft.pk}/"
+    for field, bad in (("max_coordinators", "0"), ("max_coordinators", "1000"), ("reports_per_year", "-1")):
+        response = manager_client.post(url, targets_post(draft, "save", **{f"l{terms.pk}_{field}": bad}))
+        assert response.status_code == 400 and b"errorlist" in response.content
+    bad_availability = manager_client.post(url, targets_post(draft, "save", availability_percent="100.5"))
+    assert bad_availability.status_code == 400
+    change = {f"l{terms.pk}_max_coordinators": "6", "availability_percent": "99.5"}
+    preview = manager_client.post(url, targets_post(draft, **change))
+    body = preview.content.decode()
+    assert 'id="term-differences"' in body and "99.5" in body and ">6<" in body
+    assert manager_client.post(url, targets_post(draft, "save", **change)).status_code == 302
+    terms.refresh_from_db()
+    draft.refresh_from_db()
+    assert terms.max_coordinators == 6 and draft.availability_percent == Decimal("99.5")

@@ -70,7 +70,13 @@ def policy_detail(request, pk: int):
     in_force = policy_version_in_force(on=timezone.localdate())
     targets = _targets_of(version)
     action = request.POST.get("action") if request.method == "POST" else None
-    targets_form = DraftTargetsForm(request.POST if action in ("preview", "save") else None, targets=targets)
+    terms = list(version.level_terms.select_related("service_level").order_by("service_level__name"))
+    targets_form = DraftTargetsForm(
+        request.POST if action in ("preview", "save") else None,
+        targets=targets,
+        terms=terms,
+        availability_percent=version.availability_percent,
+    )
     publish_form = PublishForm(request.POST if action == "publish" else None)
     previewed = False
     status = 200
@@ -82,12 +88,17 @@ def policy_detail(request, pk: int):
             status = 400
         elif action == "save":
             try:
-                changed = service.policy_draft_targets_save(draft=version, targets=targets_form.figures())
+                changed = service.policy_draft_targets_save(
+                    draft=version,
+                    targets=targets_form.figures(),
+                    terms=targets_form.terms_figures(),
+                    availability_percent=targets_form.cleaned_data["availability_percent"],
+                )
             except ValidationError as exc:
                 form_errors(targets_form, exc)
                 status = 400
             else:
-                messages.success(request, _("Draft saved: %(n)d target(s) changed.") % {"n": changed})
+                messages.success(request, _("Draft saved: %(n)d figure(s) changed.") % {"n": changed})
                 return redirect("manager:policy", pk=version.pk)
         else:
             previewed = True
@@ -130,5 +141,17 @@ def policy_detail(request, pk: int):
     if version.is_draft and not targets_invalid:
         proposed = targets_form.proposed() if previewed else policy_targets(version.pk)
         context["differences"] = service.policy_differences(base=in_force, proposed=proposed)
+        if previewed:
+            figures = targets_form.terms_figures()
+            level_terms = {row.service_level_id: figures[row.pk] for row in terms}
+            availability = targets_form.cleaned_data["availability_percent"]
+        else:
+            level_terms = {
+                row.service_level_id: {n: getattr(row, n) for n in service.TERMS_FIELDS} for row in terms
+            }
+            availability = version.availability_percent
+        context["term_differences"] = service.policy_terms_differences(
+            base=in_force, terms=level_terms, availability_percent=availability
+        )
         context["whatif"] = policy_whatif(proposed)
     return render(request, "managers/policy_detail.html", context, status=status)
