@@ -8,7 +8,7 @@ of its instants (``sla.services._clock_apply``), on a calendar built by the same
 is what the recompute after saving stores (``sla/tests/test_whatif.py`` checks it).
 
 Cost at 20,000 open clocks (bench/whatif.py): two queries (the open clocks of a calendar
-through the partial index ``clock_open_calendar``, and their events), then a few
+through the partial index ``clock_open_calendar``, and their events by the same index), then a few
 microseconds of calendar arithmetic per clock. Nothing is written.
 
 Paused clocks have no deadline while paused (``Clock.due_at`` is set only while running):
@@ -120,11 +120,13 @@ def _open_clocks(where: Q, *extra: str) -> list[tuple]:
 
 
 def _events_of(where: Q) -> dict[int, list[_Event]]:
-    """The events of the open clocks matching ``where`` (a ``clock__`` filter), in order."""
+    """The events of the open clocks matching ``where``, in order. The clocks are a subquery
+    on the partial index of open clocks: ``exclude(clock__state=...)`` would be an anti-join
+    over the two million stopped clocks (3 s at a million tickets)."""
     events: dict[int, list[_Event]] = defaultdict(list)
+    open_clocks = Clock.objects.filter(where).exclude(state=ClockState.STOPPED).values("pk")
     rows = (
-        ClockEvent.objects.filter(where)
-        .exclude(clock__state=ClockState.STOPPED)
+        ClockEvent.objects.filter(clock_id__in=open_clocks)
         .order_by("clock_id", "at", "pk")
         .values_list("clock_id", "action", "at")
     )
@@ -201,7 +203,7 @@ def calendar_whatif(
     )
     result = WhatIf(now=now)
     rows = _open_clocks(Q(calendar_id=calendar.pk))
-    events = _events_of(Q(clock__calendar_id=calendar.pk))
+    events = _events_of(Q(calendar_id=calendar.pk))
     moves = []
     for row in rows:
         clock = _OpenClock(*row)
@@ -266,10 +268,8 @@ def policy_whatif(
         pending.append((clock, new_target))
     # Only the clocks whose target changes need their events: one query for them all.
     changed = [clock.pk for clock, _target in pending]
-    if len(changed) > 1000:  # a long id list costs more to send than the join
-        events = _events_of(Q())
-    else:
-        events = _events_of(Q(clock_id__in=changed)) if changed else {}
+    where = Q() if len(changed) > 1000 else Q(pk__in=changed)  # a long id list costs more than all
+    events = _events_of(where) if changed else {}
     moves = []
     for clock, new_target in pending:
         calendar = calendars[clock.calendar_id]
