@@ -21,11 +21,12 @@ import statistics
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from types import SimpleNamespace
 from typing import NamedTuple
 
 from django.db.models import Q
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from sla.calendar import BusinessCalendar
@@ -105,18 +106,36 @@ _CLOCK_FIELDS = (
     "state",
     "target_seconds",
     "consumed_seconds",
-    "segment_started_at",
-    "due_at",
+    "segment_epoch",
+    "due_epoch",
     "calendar_id",
     "ticket__service_level__at_risk_percent",
 )
 
 
+def _epoch(column: str) -> RawSQL:
+    """A timestamp column as epoch seconds (float8): Django's loader of aware datetimes costs
+    ~15 µs a value, 60,000 values a preview; ``datetime.fromtimestamp`` ~1 µs."""
+    return RawSQL(f"EXTRACT(EPOCH FROM {column})::float8", [])  # noqa: S611 - a model column  # nosec B611
+
+
+def _instant(epoch: float | None) -> datetime | None:
+    return None if epoch is None else datetime.fromtimestamp(epoch, UTC)
+
+
 def _open_clocks(where: Q, *extra: str) -> list[tuple]:
     """The open clocks matching ``where``: one query on the partial index of open clocks."""
-    return list(
-        Clock.objects.filter(where).exclude(state=ClockState.STOPPED).values_list(*_CLOCK_FIELDS, *extra)
+    table = Clock._meta.db_table
+    rows = (
+        Clock.objects.filter(where)
+        .exclude(state=ClockState.STOPPED)
+        .annotate(
+            segment_epoch=_epoch(f"{table}.segment_started_at"),
+            due_epoch=_epoch(f"{table}.due_at"),
+        )
+        .values_list(*_CLOCK_FIELDS, *extra)
     )
+    return [(*row[:6], _instant(row[6]), _instant(row[7]), *row[8:]) for row in rows]
 
 
 def _events_of(where: Q) -> dict[int, list[_Event]]:
@@ -127,11 +146,12 @@ def _events_of(where: Q) -> dict[int, list[_Event]]:
     open_clocks = Clock.objects.filter(where).exclude(state=ClockState.STOPPED).values("pk")
     rows = (
         ClockEvent.objects.filter(clock_id__in=open_clocks)
+        .annotate(at_epoch=_epoch(f"{ClockEvent._meta.db_table}.at"))
         .order_by("clock_id", "at", "pk")
-        .values_list("clock_id", "action", "at")
+        .values_list("clock_id", "action", "at_epoch")
     )
     for clock_id, action, at in rows.iterator(chunk_size=5000):
-        events[clock_id].append(_Event(action, at))
+        events[clock_id].append(_Event(action, datetime.fromtimestamp(at, UTC)))
     return events
 
 
