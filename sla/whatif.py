@@ -8,8 +8,9 @@ of its instants (``sla.services._clock_apply``), on a calendar built by the same
 is what the recompute after saving stores (``sla/tests/test_whatif.py`` checks it).
 
 Cost at 20,000 open clocks (bench/whatif.py): two queries (the open clocks of a calendar
-through the partial index ``clock_open_calendar``, and their events by the same index), then a few
-microseconds of calendar arithmetic per clock. Nothing is written.
+through the partial index ``clock_open_calendar``, and their events by the same index, with
+timestamps as epoch seconds), then tens of microseconds of replay and calendar arithmetic per
+running clock. Nothing is written.
 
 Paused clocks have no deadline while paused (``Clock.due_at`` is set only while running):
 a change reaches them when they resume, so they are counted, not listed.
