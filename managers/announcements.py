@@ -141,15 +141,9 @@ def _announcement_mail(announcement: Announcement, user: User) -> Notification:
     return Notification(recipient=user, topic=announcement.topic, subject=subject[:200], body=body)
 
 
-@transaction.atomic
-def policy_version_announce(
-    *, by: User, document: str, name: str, effective_from: date, notes: str = "", at: datetime | None = None
-) -> PolicyVersion:
-    """Announce a new SLA version. It takes effect at least one month after the announcement;
-    it starts with the targets, level terms and availability target of the version it replaces
-    (edited afterwards); every customer
-    organisation's coordinators are told, whatever topics they chose."""
-    at = at or timezone.now()
+def effective_from_check(effective_from: date, *, at: datetime, exclude_pk: int | None = None) -> None:
+    """SPEC §8: a change takes effect at least one month after its announcement, on a date no
+    other version takes effect."""
     earliest = add_months(timezone.localdate(at), NOTICE_MONTHS)
     if effective_from < earliest:
         raise ValidationError(
@@ -161,47 +155,72 @@ def policy_version_announce(
                 % {"date": earliest.isoformat()}
             }
         )
-    if PolicyVersion.objects.filter(effective_from=effective_from).exists():
+    if PolicyVersion.objects.filter(effective_from=effective_from).exclude(pk=exclude_pk).exists():
         raise ValidationError({"effective_from": _("Another SLA version already takes effect on that date.")})
+
+
+@transaction.atomic
+def policy_version_announce(
+    *, by: User, document: str, name: str, effective_from: date, notes: str = "", at: datetime | None = None
+) -> PolicyVersion:
+    """Announce a new SLA version. It takes effect at least one month after the announcement;
+    it starts with the targets, level terms and availability target of the version it replaces
+    (edited afterwards); every customer
+    organisation's coordinators are told, whatever topics they chose."""
+    at = at or timezone.now()
+    effective_from_check(effective_from, at=at)
     previous = policy_version_in_force(on=effective_from)
-    availability = previous.availability_percent if previous else None
     version = PolicyVersion.objects.create(
         document=document.strip(),
         name=name.strip(),
         effective_from=effective_from,
         announced_at=at,
         notes=notes.strip(),
-        availability_percent=availability,
     )
-    if previous is not None:
-        copied = [
-            field.attname
-            for field in ServiceLevelTerms._meta.concrete_fields
-            if field.name not in ("id", "policy_version")
-        ]
-        ServiceLevelTerms.objects.bulk_create(
-            ServiceLevelTerms(policy_version=version, **{name: getattr(terms, name) for name in copied})
-            for terms in previous.level_terms.all()
+    policy_version_copy_terms(previous, version)
+    policy_version_notify(version, by=by, at=at)
+    return version
+
+
+def policy_version_copy_terms(previous: PolicyVersion | None, version: PolicyVersion) -> None:
+    """A new version starts with the targets, level terms and availability target of the
+    version it replaces."""
+    if previous is None:
+        return
+    version.availability_percent = previous.availability_percent
+    version.save(update_fields=["availability_percent"])
+    copied = [
+        field.attname
+        for field in ServiceLevelTerms._meta.concrete_fields
+        if field.name not in ("id", "policy_version")
+    ]
+    ServiceLevelTerms.objects.bulk_create(
+        ServiceLevelTerms(policy_version=version, **{name: getattr(terms, name) for name in copied})
+        for terms in previous.level_terms.all()
+    )
+    Target.objects.bulk_create(
+        Target(
+            policy_version=version,
+            service_level_id=t.service_level_id,
+            ticket_kind=t.ticket_kind,
+            priority=t.priority,
+            clock=t.clock,
+            amount=t.amount,
+            unit=t.unit,
         )
-        Target.objects.bulk_create(
-            Target(
-                policy_version=version,
-                service_level_id=t.service_level_id,
-                ticket_kind=t.ticket_kind,
-                priority=t.priority,
-                clock=t.clock,
-                amount=t.amount,
-                unit=t.unit,
-            )
-            for t in previous.targets.all()
-        )
+        for t in previous.targets.all()
+    )
+
+
+def policy_version_notify(version: PolicyVersion, *, by: User, at: datetime) -> None:
+    """The change notice: in the portal, and to every organisation's coordinators."""
     Announcement.objects.create(
         topic=NotificationTopic.NEWS,
         policy_version=version,
         published_at=at,
         published_by=by,
         title=_("SLA change from %(date)s: %(name)s")
-        % {"date": effective_from.isoformat(), "name": version.name},
+        % {"date": version.effective_from.isoformat(), "name": version.name},
         body=version.notes,
     )
     coordinators = User.objects.filter(
@@ -209,7 +228,6 @@ def policy_version_announce(
     ).select_related("organisation")
     Notification.objects.bulk_create(_change_notice(version, user) for user in coordinators)
     _deliver_after_commit()
-    return version
 
 
 def objection_deadline(version: PolicyVersion) -> datetime | None:

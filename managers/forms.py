@@ -133,7 +133,9 @@ PublishedFigureFormSet = modelformset_factory(
 class AvailabilityTargetForm(forms.Form):
     """The availability target belongs to a policy version (§5.2; document 000: 99.8%)."""
 
-    policy_version = forms.ModelChoiceField(label=_("SLA version"), queryset=PolicyVersion.objects.all())
+    policy_version = forms.ModelChoiceField(
+        label=_("SLA version"), queryset=PolicyVersion.objects.filter(effective_from__isnull=False)
+    )
     percent = forms.DecimalField(
         label=_("Availability target (%)"), max_digits=5, decimal_places=2, min_value=0.01, max_value=100
     )

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from managers.views import announcements, availability, dashboard, reports
+from managers.views import announcements, availability, calendars, dashboard, policies, reports
 
 app_name = "manager"
 urlpatterns = [
@@ -18,4 +18,8 @@ urlpatterns = [
     path("reports/<int:pk>/", reports.report_detail, name="report_detail"),
     path("reports/<int:pk>/status.json", reports.report_status, name="report_status"),
     path("reports/<int:pk>/pdf/", reports.report_pdf, name="report_pdf"),
+    path("sla-setup/", policies.overview, name="sla_setup"),
+    path("sla-setup/policies/", policies.policy_list, name="policies"),
+    path("sla-setup/policies/<int:pk>/", policies.policy_detail, name="policy"),
+    path("sla-setup/calendars/<int:pk>/", calendars.calendar_detail, name="calendar"),
 ]

@@ -161,11 +161,15 @@ class ServiceLevel(models.Model):
 
 
 class PolicyVersion(models.Model):
-    """One version of the SLA document; a ticket uses the version in force at registration."""
+    """One version of the SLA document; a ticket uses the version in force at registration.
+
+    A draft (no ``effective_from`` yet) is a manager's work in progress: no ticket, customer or
+    "in force" question sees it (they all ask ``effective_from <= day``) until it is published
+    with a date (``managers.policies.policy_draft_publish``)."""
 
     document = models.CharField(_("document"), max_length=50)
     name = models.CharField(_("name"), max_length=200)
-    effective_from = models.DateField(_("effective from"), unique=True)
+    effective_from = models.DateField(_("effective from"), unique=True, null=True, blank=True)
     announced_at = models.DateTimeField(_("announced at"), null=True, blank=True)
     notes = models.TextField(_("notes"), blank=True)
     availability_percent = models.DecimalField(
@@ -183,7 +187,11 @@ class PolicyVersion(models.Model):
         verbose_name_plural = _("SLA policy versions")
 
     def __str__(self) -> str:
-        return f"{self.document} ({self.effective_from})"
+        return f"{self.document} ({self.effective_from or _('draft')})"
+
+    @property
+    def is_draft(self) -> bool:
+        return self.effective_from is None
 
 
 class ServiceLevelTerms(models.Model):
@@ -356,6 +364,9 @@ class Clock(models.Model):
         indexes = [
             # The desk queue and dashboards: open clocks by deadline.
             models.Index(fields=["due_at"], name="clock_running_due", condition=Q(state="running")),
+            # The what-if preview of a calendar change (sla.whatif): the open clocks of one
+            # calendar, a few percent of the table.
+            models.Index(fields=["calendar"], name="clock_open_calendar", condition=~Q(state="stopped")),
         ]
 
     def __str__(self) -> str:

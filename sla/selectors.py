@@ -83,15 +83,26 @@ def calendar_closed_dates(calendar: Calendar) -> ClosedDates:
     return ClosedDates(calendar, frozenset(closed), frozenset(years), rows_by_year)
 
 
-def business_calendar_build(calendar: Calendar) -> BusinessCalendar:
+def business_calendar_build(
+    calendar: Calendar,
+    *,
+    weekly_hours: dict[int, list] | None = None,
+    closed_add: frozenset[date] = frozenset(),
+    closed_remove: frozenset[date] = frozenset(),
+) -> BusinessCalendar:
+    """The arithmetic for a calendar row; with ``weekly_hours`` or closed dates added or
+    removed, for a change proposed to it (the what-if preview, ``sla.whatif``)."""
     weekly: dict[int, list] = {}
-    for hours in calendar.opening_hours.all():
-        weekly.setdefault(hours.weekday, []).append((hours.opens, hours.closes))
+    if weekly_hours is None:
+        for hours in calendar.opening_hours.all():
+            weekly.setdefault(hours.weekday, []).append((hours.opens, hours.closes))
+    else:
+        weekly = weekly_hours
     closed = calendar_closed_dates(calendar)
     return BusinessCalendar(
         tz=calendar.timezone,
         weekly_hours=weekly,
-        closed_dates=closed.dates,
+        closed_dates=(closed.dates | closed_add) - closed_remove,
         closed_years=closed.years,
         closed_dates_of_year=closed.of_year,
     )

@@ -35,9 +35,13 @@ def sla_changes(request):
         version = service.policy_version_announce(by=request.user, **data)
         messages.success(
             request,
-            _("SLA change announced to every customer organisation; edit its targets in the administration."),
+            _(
+                "SLA change announced to every customer organisation. Its targets are copied from the "
+                "version it replaces; to change targets, draft a version under SLA set-up and preview it "
+                "before publishing."
+            ),
         )
-        return redirect("manager:objections", pk=version.pk)
+        return redirect("manager:policy", pk=version.pk)
 
     form, response, status = form_post(request, PolicyAnnounceForm, announce)
     return response or render(

@@ -66,7 +66,7 @@ def availability(request):
             "outage_form": outage_form,
             "windows": windows,
             "target_form": target_form,
-            "targets": PolicyVersion.objects.all(),
+            "targets": PolicyVersion.objects.filter(effective_from__isnull=False),
         },
         status=status,
     )

@@ -165,11 +165,15 @@ class PolicyVersionViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         targets = Target.objects.filter(service_level__in=levels_visible_to(self.request.user))
-        return PolicyVersion.objects.prefetch_related(
-            Prefetch(
-                "targets", queryset=targets.order_by("service_level", "ticket_kind", "clock", "priority")
+        return (
+            PolicyVersion.objects.filter(effective_from__isnull=False)
+            .prefetch_related(
+                Prefetch(
+                    "targets", queryset=targets.order_by("service_level", "ticket_kind", "clock", "priority")
+                )
             )
-        ).order_by("-effective_from")
+            .order_by("-effective_from")
+        )
 
 
 class TargetViewSet(mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
@@ -181,7 +185,10 @@ class TargetViewSet(mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
     http_method_names = ["get", "patch", "head", "options"]
 
     def get_queryset(self):
-        return Target.objects.filter(service_level__in=levels_visible_to(self.request.user)).order_by("pk")
+        targets = Target.objects.filter(service_level__in=levels_visible_to(self.request.user)).order_by("pk")
+        if self.request.user.is_customer:  # a draft version is the managers' work in progress
+            targets = targets.filter(policy_version__effective_from__isnull=False)
+        return targets
 
 
 class DeadlineRequestSerializer(serializers.Serializer):
