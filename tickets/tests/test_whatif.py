@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from sla import calendar_edits, policies, services, whatif
+from managers import policies
+from sla import calendar_edits, services, whatif
 from sla.models import Calendar, ClosureDay, PolicyVersion
 from sla.tests.factories import organisation_on_level
 from sla_portal.celery import app
