@@ -421,7 +421,7 @@ def hours_cards_for(*, organisation: Organisation) -> list[HoursCard]:
         bookings[booking.card_id].append(booking)
     today = timezone.localdate()
     for card in cards:
-        card.used = Decimal(card.used or 0)
+        card.used = Decimal(card.used or 0).quantize(Decimal("0.01"))
         card.left = (card.hours - card.used).quantize(Decimal("0.01"))
         card.expired = card.valid_until is not None and card.valid_until < today
         card.booking_list = bookings[card.pk]
