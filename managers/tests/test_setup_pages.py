@@ -519,3 +519,16 @@ def test_the_set_up_index_shows_the_recent_changes(manager_web, manager):
     )
     page = manager_web.get(reverse("manager:setup")).content.decode()
     assert "Gemeente Index 2" in page and str(manager) in page
+
+
+def test_the_desks_organisation_page_links_managers_to_the_set_up_and_agents_not(
+    client, manager, agent, coordinator_ext
+):
+    organisation = coordinator_ext.organisation
+    url = reverse("desk:organisation", args=[organisation.pk])
+    edit = reverse("manager:setup_organisation", args=[organisation.pk])
+    client.force_login(manager)
+    assert edit in client.get(url).content.decode()
+    client.force_login(agent)
+    page = client.get(url).content.decode()
+    assert edit not in page and "/admin/" not in page
