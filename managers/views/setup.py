@@ -5,6 +5,7 @@ page lists with a fixed number of queries and answers bad input with its form an
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db import IntegrityError
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -50,7 +51,9 @@ def _submit(form, save) -> tuple[bool, object]:
         return True, save(form.cleaned_data)
     except ValidationError as exc:
         _errors_onto(form, exc)
-        return False, None
+    except IntegrityError:  # a unique name or code taken at the same moment by someone else
+        form.add_error(None, _("Someone saved the same at the same moment: look again and retry."))
+    return False, None
 
 
 def _ok(form, save) -> bool:
