@@ -97,6 +97,8 @@ def organisations(request):
     search = SearchForm(request.GET)
     query = search.cleaned_data["q"] if search.is_valid() else ""
     page = Paginator(setup.organisation_list(search=query), PER_PAGE).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    setup.organisation_hours_left(page.object_list)
     return _render(request, "setup_organisations.html", {"search": search, "page": page, "query": query})
 
 
