@@ -23,8 +23,8 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Organisation, User
 from accounts.services import organisation_mfa_required_set
-from sla.forms import EARLIEST_DATE, LATEST_DATE
 from sla.models import Contract, MaintenanceWindow, ServiceLevel, Weekday
+from sla_portal.forms import EARLIEST_DATE, LATEST_DATE
 from tickets.choices import ProcessStep, RaciLetter, RaciRole
 from tickets.models import HoursBooking, HoursCard, Module, Product, RaciRule, Ticket
 

@@ -6,9 +6,10 @@ from zoneinfo import available_timezones
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from managers.forms import DateInput
 from managers.setup import MAX_CARD_HOURS, MIN_CARD_HOURS
-from sla.forms import BoundedDateField, DateInput
 from sla.models import ServiceLevel, Weekday
+from sla_portal.forms import BoundedDateField
 from tickets.choices import ProcessStep, RaciLetter, RaciRole
 
 
