@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from managers.views import announcements, availability, calendars, dashboard, policies, reports
+from managers.views import announcements, availability, calendars, dashboard, policies, reports, setup
 
 app_name = "manager"
 urlpatterns = [
@@ -22,4 +22,20 @@ urlpatterns = [
     path("sla-setup/policies/", policies.policy_list, name="policies"),
     path("sla-setup/policies/<int:pk>/", policies.policy_detail, name="policy"),
     path("sla-setup/calendars/<int:pk>/", calendars.calendar_detail, name="calendar"),
+    # The set-up a manager keeps (issue 15): no more errands to the admin.
+    path("setup/", setup.index, name="setup"),
+    path("setup/organisations/", setup.organisations, name="setup_organisations"),
+    path("setup/organisations/new/", setup.organisation_create, name="setup_organisation_create"),
+    path("setup/organisations/<int:pk>/", setup.organisation, name="setup_organisation"),
+    path("setup/organisations/<int:pk>/contracts/", setup.contract_add, name="setup_contract_add"),
+    path("setup/organisations/<int:pk>/hours/", setup.hours_cards, name="setup_hours_cards"),
+    path("setup/contracts/<int:pk>/", setup.contract, name="setup_contract"),
+    path("setup/hours-cards/<int:pk>/", setup.hours_card, name="setup_hours_card"),
+    path("setup/products/", setup.products, name="setup_products"),
+    path("setup/products/<int:pk>/", setup.product, name="setup_product"),
+    path("setup/products/<int:pk>/modules/", setup.module_add, name="setup_module_add"),
+    path("setup/modules/<int:pk>/", setup.module, name="setup_module"),
+    path("setup/raci/", setup.raci, name="setup_raci"),
+    path("setup/maintenance/", setup.maintenance, name="setup_maintenance"),
+    path("setup/maintenance/<int:pk>/", setup.maintenance_window, name="setup_maintenance_window"),
 ]

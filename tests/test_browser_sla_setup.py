@@ -53,7 +53,6 @@ def _fits(page) -> bool:
 
 def test_manager_drafts_previews_and_publishes_a_version_and_adds_a_closed_day(live_server, browser, manager):
     from managers.announcements import add_months
-
     from sla.models import ClosureDay, PolicyVersion, Target
 
     ticket, monday = _open_ticket()

@@ -23,6 +23,7 @@ from django.utils import timezone
 from accounts.models import AccountRequest, Organisation, User
 from managers.announcements import policy_version_announce
 from sla.models import ReportStatus, ServiceReport
+from tickets.models import HoursCard
 
 pytestmark = pytest.mark.django_db
 
@@ -191,6 +192,10 @@ def demo(db):
             html="<p>report</p>",
             pdf=b"%PDF-1.4",
         )
+    # a prepaid hours card, for the managers' page that edits one
+    HoursCard.objects.create(
+        organisation=Organisation.objects.order_by("pk").first(), hours=20, purchased_on=today
+    )
     policy_version_announce(
         by=User.objects.get(email="manager@sla-portal.example"),
         document="002",

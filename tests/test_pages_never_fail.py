@@ -17,8 +17,8 @@ from accounts.models import Role
 from accounts.services import account_request_create
 from conftest import login_with_second_factor
 from managers.announcements import policy_version_announce
-from sla.models import ReportStatus, ServiceReport
-from tickets.models import SavedView
+from sla.models import MaintenanceWindow, ReportStatus, ServiceReport
+from tickets.models import HoursCard, Module, Product, SavedView
 from tickets.services import mail_draft_create
 from tickets.tests.factories import coordinator_on, register
 from tickets.views.desk import DESK_ACTIONS
@@ -73,7 +73,16 @@ REQUESTS = {
 # Which object a `<int:pk>` stands for, by the path segment before it; the tenant's own are
 # swapped for the other organisation's when a customer tries theirs.
 TENANT_SEGMENTS = {"tickets", "attachments", "organisations", "reports", "drafts", "draft-files", "sso"}
-OTHER_SEGMENTS = {"sla-changes", "views", "account-requests"}
+OTHER_SEGMENTS = {
+    "sla-changes",
+    "views",
+    "account-requests",
+    "contracts",
+    "hours-cards",
+    "products",
+    "modules",
+    "maintenance",
+}
 ACTIONS = {"portal/": list(PORTAL_ACTIONS), "desk/": list(DESK_ACTIONS)}
 
 
@@ -126,6 +135,14 @@ def world(make_staff, settings, tmp_path):
         "account-requests": account_request_create(
             email="new@example.com", full_name="New", organisation_name="New BV"
         ).pk,
+        # the managers' set-up pages (their customers get 403 like any other)
+        "contracts": coordinator.organisation.contracts.get().pk,
+        "hours-cards": HoursCard.objects.create(
+            organisation=coordinator.organisation, hours=10, purchased_on=timezone.localdate()
+        ).pk,
+        "products": Product.objects.get(code="qixium-saas").pk,
+        "modules": Module.objects.filter(product__code="qixium-saas").first().pk,
+        "maintenance": MaintenanceWindow.objects.first().pk,
     }
     pks = {}
     for scope, owner in (("mine", coordinator), ("theirs", other)):

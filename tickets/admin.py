@@ -1,4 +1,5 @@
-"""Support managers edit the process data here: the RACI table and the product catalogue."""
+"""The process data for superusers: the RACI table and the product catalogue. Support managers
+edit them on their own set-up pages (``managers.setup``, /manager/setup/), which validate and log."""
 
 from django.contrib import admin
 

@@ -331,3 +331,13 @@ def notify_step(ticket: Ticket, *, step: str, by: User | None, what: str, body: 
 
 def field_error(field: str, message: str) -> ValidationError:
     return ValidationError({field: [ValidationError(message)]})
+
+
+def new_card_advice(by: User) -> str:
+    """What to do when the prepaid hours run short: a manager adds the card the customer agreed
+    to (the desk links them to the organisation's hours cards); anyone else asks one."""
+    if by.is_manager:
+        return _(
+            "Add the new card the customer agreed to on the organisation's hours cards page (linked below)."
+        )
+    return _("Agree a new card with the customer and ask a support manager to add it.")

@@ -19,6 +19,7 @@ from tickets.services._common import (
     Edit,
     field_error,
     lock,
+    new_card_advice,
     notify_step,
     record,
     require_status,
@@ -151,9 +152,10 @@ def hours_book(*, ticket: Ticket, by: User, hours: Decimal, on: date, note: str 
             "hours",
             _(
                 "No valid card of %(organisation)s covers %(hours)s hours "
-                "(%(left)s hours left in all). Agree a new card first."
+                "(%(left)s hours left in all). %(next_step)s"
             )
             % {
+                "next_step": new_card_advice(by),
                 "organisation": ticket.organisation,
                 "hours": hours,
                 "left": total_left.quantize(Decimal("0.01")),

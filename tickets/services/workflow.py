@@ -34,6 +34,7 @@ from tickets.services._common import (
     deadlines_sync,
     field_error,
     lock,
+    new_card_advice,
     notify,
     notify_step,
     record,
@@ -208,9 +209,14 @@ def ticket_consultancy_agree(
                 "hours",
                 _(
                     "%(organisation)s has %(balance)s hours left on its prepaid cards; the estimate is "
-                    "%(hours)s. Agree a new card with the customer first."
+                    "%(hours)s. %(next_step)s"
                 )
-                % {"organisation": ticket.organisation, "balance": balance, "hours": hours},
+                % {
+                    "organisation": ticket.organisation,
+                    "balance": balance,
+                    "hours": hours,
+                    "next_step": new_card_advice(by),
+                },
             )
     with Edit(ticket, by=by):
         ticket.step = ProcessStep.AGREE_CONSULTANCY
