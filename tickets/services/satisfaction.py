@@ -119,7 +119,7 @@ def _sla_met(ticket: Ticket) -> bool:
     recorded once, ``ClockTransition``) nor used more than its target."""
     return not (
         Clock.objects.filter(ticket=ticket, target_seconds__isnull=False)
-        .filter(Q(transitions__kind=TransitionKind.BREACH) | Q(consumed_seconds__gt=F("target_seconds")))
+        .filter(Q(transitions__kind=TransitionKind.BREACHED) | Q(consumed_seconds__gt=F("target_seconds")))
         .exists()
     )
 
