@@ -40,3 +40,25 @@ def test_seed_demo_run_again_changes_nothing():
     before = (User.objects.count(), Ticket.objects.count(), Clock.objects.count())
     assert "Created" not in seed()
     assert (User.objects.count(), Ticket.objects.count(), Clock.objects.count()) == before
+
+
+def test_seed_demo_covers_26_weeks_of_history_for_the_trends_and_satisfaction():
+    """The dashboard's trend charts and the satisfaction page show 26 weeks on a first run:
+    tickets registered, answered, resolved and rated at the dates they happened."""
+    from django.utils import timezone
+
+    from managers.satisfaction import satisfaction_overview
+    from sla.dashboard import compliance_trend
+    from tickets.models import SatisfactionRating
+
+    seed()
+    today = timezone.localdate()
+    overview = satisfaction_overview(today=today)
+    rated_weeks = [row for row in overview.weeks if row.count]
+    assert len(rated_weeks) >= 24 and (overview.weeks[0].count or overview.weeks[1].count)
+    assert 0 < overview.total.met < overview.total.count  # a mix: some breached, most met
+    assert {"portal", "mail"} <= set(SatisfactionRating.objects.values_list("channel", flat=True))
+    resolution = compliance_trend(today=today).series["resolution:level"]
+    weeks_with_clocks = {n for line in resolution for n, total in enumerate(line.total) if total}
+    assert len(weeks_with_clocks) >= 24 and 0 in weeks_with_clocks
+    assert not Ticket.objects.filter(registered_at__gt=timezone.now()).exists()

@@ -172,7 +172,7 @@ def demo_history_create(*, organisations: list[Organisation], agent: User, now: 
                 continue
             for weeks_back in range(HISTORY_WEEKS - 1, -1, -1):
                 monday = this_monday - timedelta(weeks=weeks_back)
-                for _n in range(rng.choice([1, 2, 2, 3])):
+                for _n in range(rng.choice([1, 2, 2])):
                     day = monday + timedelta(days=rng.randrange(5))
                     registered = datetime.combine(
                         day, time(rng.randrange(9, 15), rng.randrange(60)), AMSTERDAM
@@ -184,7 +184,6 @@ def demo_history_create(*, organisations: list[Organisation], agent: User, now: 
                         clock,
                         organisation=organisation,
                         coordinator=coordinator,
-                        agent=agent,
                         resolver=rng.choice(resolvers),
                         product=rng.choice(products),
                         registered=registered,

@@ -125,16 +125,12 @@ def _sla_met(ticket: Ticket) -> bool:
 
 
 def _agent_id(ticket: Ticket) -> int | None:
-    """The assignee; a ticket nobody was assigned to counts for whoever wrote the resolution."""
+    """The assignee; a ticket nobody was assigned to counts for whoever of support wrote to
+    the customer last (the resolution, for a ticket closed after one)."""
     if ticket.assignee_id:
         return ticket.assignee_id
     return (
-        Message.objects.filter(
-            ticket=ticket,
-            kind=MessageKind.REPLY,
-            author__role__in=STAFF_ROLES,
-            created_at__lte=ticket.resolved_at,
-        )
+        Message.objects.filter(ticket=ticket, kind=MessageKind.REPLY, author__role__in=STAFF_ROLES)
         .order_by("-created_at", "-pk")
         .values_list("author_id", flat=True)
         .first()

@@ -45,7 +45,9 @@ def link_in(notification: Notification) -> str:
 # --- asking ---------------------------------------------------------------------------------
 
 
-def test_the_resolution_mail_carries_the_rating_link_for_the_customer_only(coordinator_ext, agent, consultant):
+def test_the_resolution_mail_carries_the_rating_link_for_the_customer_only(
+    coordinator_ext, agent, consultant
+):
     ticket = register(coordinator_ext)
     ticket.consultant = consultant
     Ticket.objects.filter(pk=ticket.pk).update(consultant=consultant)
@@ -267,7 +269,11 @@ def test_the_figures_per_week_agent_level_and_product_beside_the_sla(make_staff)
     assert len(overview.weeks) == 26 and overview.weeks[-1].key == week_start(MONDAY_9.date()) + timedelta(14)
     by_week = {row.key: row for row in overview.weeks if row.count}
     first, third = week_start(MONDAY_9.date()), week_start(MONDAY_9.date()) + timedelta(days=14)
-    assert (by_week[first].count, str(by_week[first].average), str(by_week[first].met_percent)) == (2, "4.0", "100.0")
+    assert (by_week[first].count, str(by_week[first].average), str(by_week[first].met_percent)) == (
+        2,
+        "4.0",
+        "100.0",
+    )
     assert (by_week[third].count, by_week[third].average, str(by_week[third].met_percent)) == (1, 1, "0.0")
     assert (overview.total.count, str(overview.total.average), overview.total.low) == (3, "3.0", 1)
     agents = {row.key: row for row in overview.agents}
