@@ -4,7 +4,7 @@ managers, and the managers' figures next to the SLA compliance of the same ticke
 
 import re
 import threading
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 import time_machine
@@ -326,3 +326,23 @@ def test_the_period_figures_of_an_organisation(coordinator_ext, agent):
     )
     assert (figures.total.count, str(figures.total.average), figures.total.low) == (3, "3.7", 1)
     assert figures.distribution == [(1, 0), (2, 1), (3, 0), (4, 1), (5, 1)]
+
+
+def test_the_service_report_has_a_satisfaction_section(coordinator_ext, agent):
+    from sla.reports import report_content, report_html, report_pdf
+
+    for score in (5, 2):
+        _rated(coordinator_ext, agent, score)
+    _rated(coordinator_on("extended"), agent, 1)  # another organisation's: not in this report
+    today = SatisfactionRating.objects.earliest("created_at").created_at.date()
+    content = report_content(organisation=coordinator_ext.organisation, start=today, end=today)
+    assert content.satisfaction["count"] == 2 and str(content.satisfaction["average"]) == "3.5"
+    assert str(content.satisfaction["met_percent"]) == "100.0"
+    assert content.satisfaction["distribution"] == [(1, 0), (2, 1), (3, 0), (4, 0), (5, 1)]
+    html = report_html(content)
+    assert 'id="report-satisfaction"' in html and "average 3.5 out of 5" in html
+    assert report_pdf(content).startswith(b"%PDF")
+    empty = report_content(
+        organisation=coordinator_ext.organisation, start=date(2024, 1, 1), end=date(2024, 3, 31)
+    )
+    assert "No ticket was rated in this period." in report_html(empty)
