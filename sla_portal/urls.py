@@ -32,7 +32,7 @@ urlpatterns = [
     path("rate/<str:token>/", rating_views.rate, name="rate"),
     path("", account_views.home, name="home"),
     path("", include("accounts.urls")),
-    path("portal/service/", include("sla.urls_portal")),  # reports, availability, announcements
+    path("portal/service/", include("managers.urls_portal")),  # reports, availability, announcements
     path("portal/", include("tickets.urls.portal")),
     path("desk/", include("tickets.urls.desk")),
     path("manager/", include("managers.urls")),

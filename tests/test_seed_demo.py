@@ -47,8 +47,8 @@ def test_seed_demo_covers_26_weeks_of_history_for_the_trends_and_satisfaction():
     tickets registered, answered, resolved and rated at the dates they happened."""
     from django.utils import timezone
 
+    from managers.dashboard import compliance_trend
     from managers.satisfaction import satisfaction_overview
-    from sla.dashboard import compliance_trend
     from tickets.models import SatisfactionRating
 
     seed()

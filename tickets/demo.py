@@ -15,9 +15,9 @@ from django.db.models import F, Max
 from django.utils import timezone
 
 from accounts.models import Notification, Organisation, Role, User
-from sla.rollup import AMSTERDAM
 from tickets import services
 from tickets.models import MailDraft, Product, Ticket
+from tickets.services.satisfaction import AMSTERDAM
 
 HISTORY_WEEKS = 26
 

@@ -8,6 +8,7 @@ managers who receive the topic (on by default for managers)."""
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -20,11 +21,12 @@ from django.utils.translation import gettext as _
 from accounts.models import STAFF_ROLES, Notification, NotificationTopic, Role, User
 from accounts.services import notifications_queue, site_url
 from sla.models import Clock, TransitionKind
-from sla.rollup import AMSTERDAM
 from tickets.choices import MessageKind, TicketStatus
 from tickets.models import Message, RatingChannel, SatisfactionRating, Ticket
 from tickets.services._common import field_error, require_access
 
+# The managers' weeks are Amsterdam weeks (Monday), as the dashboard's trend.
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 # A mailed link (and the portal's question) is good for this long after it was made.
 RATING_LINK_DAYS = 30
 RATING_SALT = "tickets.satisfaction.rate"

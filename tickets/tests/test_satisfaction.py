@@ -317,7 +317,7 @@ def test_the_period_figures_of_an_organisation(coordinator_ext, agent):
         _rated(coordinator_ext, agent, score)
     _rated(coordinator_on("extended"), agent, 1)  # another organisation's
     start = week_start(SatisfactionRating.objects.earliest("created_at").created_at.date())
-    from sla.rollup import day_start
+    from managers.rollup import day_start
 
     figures = satisfaction_for_period(
         organisation_id=coordinator_ext.organisation_id,
@@ -329,7 +329,7 @@ def test_the_period_figures_of_an_organisation(coordinator_ext, agent):
 
 
 def test_the_service_report_has_a_satisfaction_section(coordinator_ext, agent):
-    from sla.reports import report_content, report_html, report_pdf
+    from managers.reports import report_content, report_html, report_pdf
 
     for score in (5, 2):
         _rated(coordinator_ext, agent, score)
