@@ -60,6 +60,7 @@ def test_a_coordinator_confirms_and_rates_and_the_manager_sees_it(live_server, b
     boss = login(browser, live_server, manager, SECRETS["manager"])
     boss.set_viewport_size({"width": 1366, "height": 900})
     boss.goto(f"{live_server.url}/manager/")
+    assert boss.inner_text("#satisfaction-summary").strip() == "3.0"  # the dashboard's card
     boss.click("nav.subnav >> text=Satisfaction")
     boss.wait_for_url(re.compile(r"/manager/satisfaction/"))
     boss.wait_for_selector("body[data-charts-ready=true]")

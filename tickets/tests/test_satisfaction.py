@@ -346,3 +346,12 @@ def test_the_service_report_has_a_satisfaction_section(coordinator_ext, agent):
         organisation=coordinator_ext.organisation, start=date(2024, 1, 1), end=date(2024, 3, 31)
     )
     assert "No ticket was rated in this period." in report_html(empty)
+
+
+def test_the_dashboard_has_a_card_linking_to_the_satisfaction_page(client, manager, coordinator_ext, agent):
+    _rated(coordinator_ext, agent, 4)
+    _rated(coordinator_ext, agent, 5)
+    client.force_login(manager)
+    page = client.get(reverse("manager:home")).content.decode()
+    assert f'id="satisfaction-summary" href="{reverse("manager:satisfaction")}">4.5<' in page
+    assert "2 ratings" in page and "SLA met 100.0%" in page
