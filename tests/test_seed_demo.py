@@ -58,7 +58,12 @@ def test_seed_demo_covers_26_weeks_of_history_for_the_trends_and_satisfaction():
     assert len(rated_weeks) >= 24 and (overview.weeks[0].count or overview.weeks[1].count)
     assert 0 < overview.total.met < overview.total.count  # a mix: some breached, most met
     assert {"portal", "mail"} <= set(SatisfactionRating.objects.values_list("channel", flat=True))
-    resolution = compliance_trend(today=today).series["resolution:level"]
-    weeks_with_clocks = {n for line in resolution for n, total in enumerate(line.total) if total}
-    assert len(weeks_with_clocks) >= 24 and 0 in weeks_with_clocks
+    trend = compliance_trend(today=today).series
+
+    def weeks_with_clocks(group):
+        return {n for line in trend[group] for n, total in enumerate(line.total) if total}
+
+    assert len(weeks_with_clocks("response:level")) >= 24 and 0 in weeks_with_clocks("response:level")
+    # low priorities resolve on best effort (no target, so not in the trend): fewer weeks
+    assert len(weeks_with_clocks("resolution:level")) >= 12
     assert not Ticket.objects.filter(registered_at__gt=timezone.now()).exists()
