@@ -65,5 +65,5 @@ def test_seed_demo_covers_26_weeks_of_history_for_the_trends_and_satisfaction():
 
     assert len(weeks_with_clocks("response:level")) >= 24 and 0 in weeks_with_clocks("response:level")
     # low priorities resolve on best effort (no target, so not in the trend): fewer weeks
-    assert len(weeks_with_clocks("resolution:level")) >= 12
+    assert len(weeks_with_clocks("resolution:level")) >= 8
     assert not Ticket.objects.filter(registered_at__gt=timezone.now()).exists()
