@@ -194,6 +194,7 @@ class NotificationTopic(models.TextChoices):
     MAINTENANCE = "maintenance", _("Planned maintenance")
     SECURITY = "security", _("Vulnerability reports")
     DIGEST = "digest", _("Daily digest")
+    LOW_SATISFACTION = "low_satisfaction", _("Low satisfaction scores")
 
 
 #: The topics a contact may choose in their notification preferences.
@@ -209,10 +210,13 @@ SUBSCRIBABLE_TOPICS = (
 
 #: What a new customer receives until they choose otherwise (issue 14: a customer must hear
 #: that support asked a question while the clock waits on them). Staff are notified by the
-#: RACI table (assignee, consultant, managers), not by subscriptions.
+#: RACI table (assignee, consultant, managers), not by subscriptions - except low satisfaction
+#: scores, which only the managers receive and which a manager may switch off.
 DEFAULT_TOPICS = {
     Role.CUSTOMER_USER: (NotificationTopic.TICKET_UPDATE,),
     Role.COORDINATOR: (NotificationTopic.TICKET_UPDATE, NotificationTopic.SLA_AT_RISK),
+    # A customer's score of 1 or 2 reaches the support managers (issue 17) unless they opt out.
+    Role.MANAGER: (NotificationTopic.LOW_SATISFACTION,),
 }
 
 #: Topics held for the daily digest of a user who chose one; the rest (account mails,

@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Notification, NotificationTopic, Organisation, Role, User
 from managers.availability import availability_for_period, availability_target_for
 from managers.rollup import day_start
+from managers.satisfaction import satisfaction_for_period
 from sla.models import (
     Clock,
     ClockKind,
@@ -116,6 +117,8 @@ class ReportContent:
     availability: list[tuple[str, Decimal | None, int, int]]  # product, %, covered s, down s
     availability_target: Decimal | None = None
     notes: list[str] = field(default_factory=list)
+    # {"count", "average", "met_percent", "distribution": [(score, n), ...]}
+    satisfaction: dict | None = None
 
 
 def consultancy_hours(*, organisation: Organisation, start: date, end: date) -> dict | None:
@@ -137,6 +140,18 @@ def consultancy_hours(*, organisation: Organisation, start: date, end: date) -> 
     used = bookings.filter(on__gte=start, on__lte=end).aggregate(total=Sum("hours"))["total"] or 0
     used_until_end = bookings.filter(on__lte=end).aggregate(total=Sum("hours"))["total"] or 0
     return {"used": used, "left": bought - used_until_end}
+
+
+def satisfaction_in_period(*, organisation: Organisation, since: datetime, until: datetime) -> dict:
+    """The customers' 1-5 ratings given in the period (issue 17), beside the share of the same
+    tickets that met their SLA (``managers.satisfaction``: two indexed queries)."""
+    figures = satisfaction_for_period(organisation_id=organisation.pk, start=since, end=until)
+    return {
+        "count": figures.total.count,
+        "average": figures.total.average,
+        "met_percent": figures.total.met_percent,
+        "distribution": figures.distribution,
+    }
 
 
 def report_content(
@@ -234,6 +249,7 @@ def report_content(
         consultancy=consultancy,
         availability=availability,
         availability_target=availability_target_for(year=end.year),
+        satisfaction=satisfaction_in_period(organisation=organisation, since=since, until=until),
     )
 
 
@@ -369,8 +385,34 @@ def report_pdf(content: ReportContent) -> bytes:
             style=grid,
         )
     )
+    if content.satisfaction is not None:
+        story += [
+            Spacer(1, 12),
+            Paragraph(escape(_("Customer satisfaction in the period")), styles["Heading2"]),
+        ]
+        story.append(Paragraph(escape(_satisfaction_line(content.satisfaction)), styles["Normal"]))
+        if content.satisfaction["count"]:
+            story.append(
+                Table(
+                    [[_("Score"), _("Number")]]
+                    + [[str(score), str(n)] for score, n in content.satisfaction["distribution"]],
+                    style=grid,
+                )
+            )
     doc.build(story)
     return buffer.getvalue()
+
+
+def _satisfaction_line(satisfaction: dict) -> str:
+    if not satisfaction["count"]:
+        return _("No ticket was rated in this period.")
+    return _(
+        "%(count)d rating(s), average %(average)s out of 5; SLA met on %(met)s%% of the rated tickets."
+    ) % {
+        "count": satisfaction["count"],
+        "average": satisfaction["average"],
+        "met": satisfaction["met_percent"],
+    }
 
 
 # --- services ---------------------------------------------------------------------------------

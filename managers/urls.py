@@ -2,7 +2,16 @@
 
 from django.urls import path
 
-from managers.views import announcements, availability, calendars, dashboard, policies, reports, setup
+from managers.views import (
+    announcements,
+    availability,
+    calendars,
+    dashboard,
+    policies,
+    reports,
+    satisfaction,
+    setup,
+)
 
 app_name = "manager"
 urlpatterns = [
@@ -38,4 +47,5 @@ urlpatterns = [
     path("setup/raci/", setup.raci, name="setup_raci"),
     path("setup/maintenance/", setup.maintenance, name="setup_maintenance"),
     path("setup/maintenance/<int:pk>/", setup.maintenance_window, name="setup_maintenance_window"),
+    path("satisfaction/", satisfaction.satisfaction, name="satisfaction"),
 ]

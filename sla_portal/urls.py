@@ -8,6 +8,7 @@ from accounts import sso_views
 from accounts import views as account_views
 from disclosure import views as disclosure_views
 from sla_portal.health import healthz
+from tickets.views import rating as rating_views
 
 # The admin logs in through allauth, so the second factor applies there too.
 admin.site.login = secure_admin_login(admin.site.login)
@@ -27,6 +28,8 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("sso/", sso_views.sso_login, name="sso_login"),
     path("request-account/", account_views.account_request_create, name="account_request"),
+    # The satisfaction question of the resolution and closing mails: a signed link, no login.
+    path("rate/<str:token>/", rating_views.rate, name="rate"),
     path("", account_views.home, name="home"),
     path("", include("accounts.urls")),
     path("portal/service/", include("managers.urls_portal")),  # reports, availability, announcements

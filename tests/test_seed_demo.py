@@ -40,3 +40,30 @@ def test_seed_demo_run_again_changes_nothing():
     before = (User.objects.count(), Ticket.objects.count(), Clock.objects.count())
     assert "Created" not in seed()
     assert (User.objects.count(), Ticket.objects.count(), Clock.objects.count()) == before
+
+
+def test_seed_demo_covers_26_weeks_of_history_for_the_trends_and_satisfaction():
+    """The dashboard's trend charts and the satisfaction page show 26 weeks on a first run:
+    tickets registered, answered, resolved and rated at the dates they happened."""
+    from django.utils import timezone
+
+    from managers.dashboard import compliance_trend
+    from managers.satisfaction import satisfaction_overview
+    from tickets.models import SatisfactionRating
+
+    seed()
+    today = timezone.localdate()
+    overview = satisfaction_overview(today=today)
+    rated_weeks = [row for row in overview.weeks if row.count]
+    assert len(rated_weeks) >= 24 and (overview.weeks[0].count or overview.weeks[1].count)
+    assert 0 < overview.total.met < overview.total.count  # a mix: some breached, most met
+    assert {"portal", "mail"} <= set(SatisfactionRating.objects.values_list("channel", flat=True))
+    trend = compliance_trend(today=today).series
+
+    def weeks_with_clocks(group):
+        return {n for line in trend[group] for n, total in enumerate(line.total) if total}
+
+    assert len(weeks_with_clocks("response:level")) >= 24 and 0 in weeks_with_clocks("response:level")
+    # low priorities resolve on best effort (no target, so not in the trend): fewer weeks
+    assert len(weeks_with_clocks("resolution:level")) >= 8
+    assert not Ticket.objects.filter(registered_at__gt=timezone.now()).exists()

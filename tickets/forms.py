@@ -175,6 +175,30 @@ class ConfirmForm(TicketForm):
     pass
 
 
+class SatisfactionForm(TicketForm):
+    """The one question of issue 17: 1 to 5, and an optional comment."""
+
+    score = forms.TypedChoiceField(
+        label=_("How satisfied are you with how this ticket was handled?"),
+        choices=[
+            (1, _("1 - very dissatisfied")),
+            (2, _("2 - dissatisfied")),
+            (3, _("3 - neutral")),
+            (4, _("4 - satisfied")),
+            (5, _("5 - very satisfied")),
+        ],
+        coerce=int,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose a score from 1 to 5.")},
+    )
+    comment = forms.CharField(
+        label=_("Comment (optional)"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
 class ReasonForm(TicketForm):
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
 

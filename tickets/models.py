@@ -621,3 +621,67 @@ class SavedView(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# --- customer satisfaction (issue 17) ---------------------------------------------------------
+
+
+class RatingChannel(models.TextChoices):
+    PORTAL = "portal", _("Portal")
+    MAIL = "mail", _("Link in a mail")
+
+
+class SatisfactionRatingQuerySet(TenantQuerySet):
+    tenant_path = "organisation"
+
+
+class SatisfactionRating(models.Model):
+    """The customer's answer (1-5, an optional comment) to "how satisfied are you with how this
+    ticket was handled?", asked once the resolution is confirmed or the ticket closed by
+    itself. One per ticket: the unique key makes a second answer (a link used twice, two tabs)
+    fail in the database, whoever wins the race.
+
+    What the managers' page groups by is copied from the ticket when the rating is given (the
+    agent assigned at resolution, level, product, organisation, the week, whether every clock
+    with a target was met), so each of its figures is one indexed aggregate over this table
+    rather than a join over tickets and clocks."""
+
+    SCORES = (1, 2, 3, 4, 5)
+    COMMENT_MAX = 1000
+
+    ticket = models.OneToOneField(Ticket, on_delete=models.CASCADE, related_name="satisfaction")
+    score = models.PositiveSmallIntegerField(_("score"))
+    comment = models.CharField(_("comment"), max_length=COMMENT_MAX, blank=True)
+    # Nobody logged in for a mail-link rating: the ticket's requester is recorded as its author.
+    rated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    channel = models.CharField(_("given through"), max_length=10, choices=RatingChannel.choices)
+    created_at = models.DateTimeField(_("rated at"))
+    week = models.DateField(_("week"))  # Monday (Amsterdam) of created_at
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.CASCADE, related_name="+")
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    service_level = models.ForeignKey("sla.ServiceLevel", on_delete=models.PROTECT, related_name="+")
+    product = models.ForeignKey(Product, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    sla_met = models.BooleanField(_("SLA met"))
+
+    objects = SatisfactionRatingQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("satisfaction rating")
+        verbose_name_plural = _("satisfaction ratings")
+        indexes = [
+            models.Index(fields=["week"], name="satisfaction_week"),
+            models.Index(fields=["organisation", "created_at"], name="satisfaction_org_created"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                name="satisfaction_score_1_to_5", condition=Q(score__gte=1) & Q(score__lte=5)
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id}: {self.score}"

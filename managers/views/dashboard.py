@@ -18,6 +18,7 @@ from accounts.permissions import manager_required
 from managers import dashboard as board
 from managers.csv_export import csv_writer
 from managers.forms import DashboardFilterForm, PeriodForm, PublishedFigureFormSet
+from managers.satisfaction import satisfaction_summary
 from managers.tasks import compliance_rollup_rebuild_task
 from sla.models import Clock, ClockKind, ClockState, PublishedFigure
 from sla_portal.forms import EARLIEST_DATE, LATEST_DATE, date_in_range
@@ -76,6 +77,8 @@ def _dashboard_data(filters: board.DashboardFilters) -> dict:
         "at_risk_url": tickets_url(state="at_risk", **base),
         "breached_url": tickets_url(state="breached", **base),
         "waiting_url": tickets_url(state="waiting", **base),
+        # the customers' scores of the same 26 weeks: one aggregate; the page has the rest
+        "satisfaction": satisfaction_summary(today=timezone.localdate(now)),
     }
 
 

@@ -25,6 +25,7 @@ from tickets.services.registration import (
     ticket_mail_receive,
     ticket_register,
 )
+from tickets.services.satisfaction import AlreadyRated, RatingLinkInvalid, satisfaction_rate
 from tickets.services.workflow import (
     bug_register,
     bug_status_set,
@@ -50,7 +51,9 @@ from tickets.services.workflow import (
 )
 
 __all__ = [
+    "AlreadyRated",
     "MailResult",
+    "RatingLinkInvalid",
     "TicketConflict",
     "attachment_validate",
     "attachments_store",
@@ -79,6 +82,7 @@ __all__ = [
     "reopen_deadline",
     "reprioritisation_decide",
     "reprioritisation_request",
+    "satisfaction_rate",
     "ticket_assign",
     "ticket_classify",
     "ticket_close",

@@ -285,10 +285,13 @@ def _recipients(ticket: Ticket, roles: set[str]) -> list[User]:
     return list(User.objects.filter(query, is_active=True).distinct())
 
 
-def notify(ticket: Ticket, *, roles: set[str], by: User | None, what: str, body: str = "") -> int:
+def notify(
+    ticket: Ticket, *, roles: set[str], by: User | None, what: str, body: str = "", to_customers: str = ""
+) -> int:
     """Write notifications to the outbox in this transaction; deliver after commit (or hold
     for the recipient's daily digest). Each carries the absolute link to the ticket's page of
-    the recipient's side: the portal for customers, the desk for staff."""
+    the recipient's side: the portal for customers, the desk for staff. ``to_customers`` is
+    appended for customers only (the satisfaction question's link is theirs alone)."""
     recipients = [user for user in _recipients(ticket, roles) if by is None or user.pk != by.pk]
     links = {
         True: site_url(reverse("portal:detail", args=[ticket.pk])),
@@ -306,6 +309,8 @@ def notify(ticket: Ticket, *, roles: set[str], by: User | None, what: str, body:
                 "reference": ticket.reference,
                 "what": what,
             }
+        if to_customers and user.is_customer:
+            text = f"{text}\n\n{to_customers}"
         rows.append(
             Notification(
                 recipient=user,
@@ -319,14 +324,16 @@ def notify(ticket: Ticket, *, roles: set[str], by: User | None, what: str, body:
     return len(rows)
 
 
-def notify_step(ticket: Ticket, *, step: str, by: User | None, what: str, body: str = "") -> int:
+def notify_step(
+    ticket: Ticket, *, step: str, by: User | None, what: str, body: str = "", to_customers: str = ""
+) -> int:
     """Step performed: its C (asked for input) and I (informed) roles hear about it."""
     roles = {
         role
         for role, letter in selectors.raci_letters_for_step(step).items()
         if letter in (RaciLetter.CONSULTED, RaciLetter.INFORMED)
     }
-    return notify(ticket, roles=roles, by=by, what=what, body=body)
+    return notify(ticket, roles=roles, by=by, what=what, body=body, to_customers=to_customers)
 
 
 def field_error(field: str, message: str) -> ValidationError:

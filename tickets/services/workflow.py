@@ -44,6 +44,7 @@ from tickets.services._common import (
     require_step,
 )
 from tickets.services.conversation import public_message
+from tickets.services.satisfaction import is_ratable, rating_invitation
 
 OPEN = {TicketStatus.OPEN}
 WORKABLE = {TicketStatus.NEW, TicketStatus.OPEN}
@@ -372,6 +373,7 @@ def ticket_resolve(
             "%(days)d days."
         )
         % {"resolution": resolution, "days": settings.SLA_REOPEN_DAYS},
+        to_customers=rating_invitation(ticket),
     )
     return ticket
 
@@ -509,7 +511,14 @@ def ticket_close(*, ticket: Ticket, by: User, reason: str, expected_version: int
             ticket, by=by, kind=MessageKind.REPLY, body=_("Closed: %(reason)s") % {"reason": reason}
         )
         _close(ticket, by=by, reason=reason)
-    notify_step(ticket, step=ProcessStep.UPDATE_TICKET, by=by, what=_("closed"), body=reason)
+    notify_step(
+        ticket,
+        step=ProcessStep.UPDATE_TICKET,
+        by=by,
+        what=_("closed"),
+        body=reason,
+        to_customers=rating_invitation(ticket) if is_ratable(ticket) else "",
+    )
     return ticket
 
 
@@ -545,6 +554,15 @@ def tickets_close_unconfirmed(*, now=None, batch_size: int = CLOSE_BATCH) -> int
                     ticket.close_reason = _("Not reopened within %(days)d days of the resolution.") % {
                         "days": settings.SLA_REOPEN_DAYS
                     }
+                # The closing mail asks the satisfaction question (issue 17), as confirming does.
+                notify(
+                    ticket,
+                    roles={RaciRole.CUSTOMER},
+                    by=None,
+                    what=_("closed"),
+                    body=ticket.close_reason,
+                    to_customers=rating_invitation(ticket),
+                )
                 done += 1
 
 

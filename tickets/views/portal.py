@@ -30,9 +30,11 @@ from tickets.forms import (
     PreferencesForm,
     ReasonForm,
     ReprioritiseForm,
+    SatisfactionForm,
     TicketRegisterForm,
 )
-from tickets.models import ConsultancyRequest, MailDraft, Message, Product, Ticket
+from tickets.models import ConsultancyRequest, MailDraft, Message, Product, SatisfactionRating, Ticket
+from tickets.services.satisfaction import portal_asks
 from tickets.views.common import Action, apply_errors, run_action
 
 
@@ -258,7 +260,19 @@ PORTAL_ACTIONS = {
         lambda t, u, d, v: services.ticket_reopen(ticket=t, by=u, reason=d["reason"], expected_version=v),
         _("The ticket is open again."),
     ),
+    "rate": Action(
+        SatisfactionForm,
+        lambda t, u, d, v: _rate(t, u, d),
+        _("Thank you for your rating."),
+    ),
 }
+
+
+def _rate(ticket: Ticket, user, data: dict) -> None:
+    try:
+        services.satisfaction_rate(ticket=ticket, by=user, score=data["score"], comment=data["comment"])
+    except services.AlreadyRated as exc:
+        raise ValidationError(str(exc), code="invalid_transition") from exc
 
 
 def _detail_ticket(request, pk: int) -> Ticket:
@@ -273,6 +287,9 @@ def render_detail(request, ticket: Ticket, *, bound=None, status=200):
         for name, action in PORTAL_ACTIONS.items()
         if name in allowed
     }
+    rating = SatisfactionRating.objects.filter(ticket=ticket).first()
+    if portal_asks(ticket, rating=rating):
+        forms["rate"] = (bound or {}).get("rate") or SatisfactionForm(ticket=ticket, auto_id="id_rate_%s")
     conversation = (
         Message.objects.visible_to(user)
         .filter(ticket=ticket)
@@ -291,6 +308,7 @@ def render_detail(request, ticket: Ticket, *, bound=None, status=200):
             "bugs": ticket.bugs.all(),
             "reprioritisations": ticket.reprioritisations.all(),
             "reopen_until": services.reopen_deadline(ticket),
+            "rating": rating,
             "steps": selectors.raci_matrix(),
         },
         status=status,
