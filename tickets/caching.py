@@ -91,11 +91,13 @@ def cached_list_page(
     filter_template: str,
     filter_choices: bool = False,
     extras: Mapping[str, tuple[str, Callable[[], Any]]] = MappingProxyType({}),
+    stamp: Sequence[str] = ROW_STAMP,
 ) -> ListPage:
     """A list page of ``tickets`` (the desk queue, the portal list) in two cache round trips:
     the count, the filter form's fields (``filter_template`` rendered with ``filter_form``),
     with ``filter_choices`` the version of their option lists, and the ``extras`` the page
-    shows (name: (cache key, loader on a miss)) first; then the rows."""
+    shows (name: (cache key, loader on a miss)) first; then the rows. ``stamp``: what a row
+    is cached under (``ROW_STAMP``, and whatever else the row shows, e.g. an annotation)."""
     query = request.GET.copy()
     query.pop("page", None)
     query = query.urlencode()
@@ -114,7 +116,7 @@ def cached_list_page(
         found.update(missing)
 
     page = CachedCountPaginator(
-        tickets.prefetch_related(None).values_list(*ROW_STAMP),
+        tickets.prefetch_related(None).values_list(*stamp),
         settings.TICKETS_PAGE_SIZE,
         count_key=count_key,
         cached_count=found.get(count_key),
