@@ -100,7 +100,7 @@ def next_steps(ticket: Ticket, user: User, *, allowed: set[str] | None = None, b
     primary = [name for name in expected if name in allowed]
     if expected and not primary:
         steps = {selectors.ACTIONS[name][0] for name in expected if name in selectors.ACTIONS}
-        labels = [ProcessStep(step).label for step in steps if step]
+        labels = sorted(str(ProcessStep(step).label) for step in steps if step)
         waiting = (
             _("The next step (%(step)s) is for another role in the RACI table.") % {"step": ", ".join(labels)}
             if labels
