@@ -454,7 +454,11 @@ class BulkActionForm(forms.Form):
         queryset=AssignForm.base_fields["assignee"].queryset,
     )
     priority = forms.TypedChoiceField(
-        label=_("Priority"), required=False, coerce=int, empty_value=None, choices=[("", "-"), *Priority.choices]
+        label=_("Priority"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        choices=[("", "-"), *Priority.choices],
     )
     reason = forms.CharField(label=_("Reason"), required=False, max_length=500)
 
@@ -483,7 +487,9 @@ class BulkActionForm(forms.Form):
 
 class MacroForm(forms.Form):
     title = forms.CharField(label=_("Title"), max_length=100)
-    body_nl = forms.CharField(label=_("Text in Dutch"), max_length=5000, widget=forms.Textarea(attrs={"rows": 5}))
+    body_nl = forms.CharField(
+        label=_("Text in Dutch"), max_length=5000, widget=forms.Textarea(attrs={"rows": 5})
+    )
     body_en = forms.CharField(
         label=_("Text in English"), max_length=5000, widget=forms.Textarea(attrs={"rows": 5})
     )

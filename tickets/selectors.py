@@ -214,7 +214,13 @@ def ticket_queue(*, user: User, filters: dict, now: datetime | None = None) -> Q
     now = now or timezone.now()
     queryset = (
         Ticket.objects.select_related("organisation", "service_level", "product", "assignee")
-        .only(*_ROW_FIELDS, "organisation__name", "service_level__name", "assignee__full_name", "assignee__email")
+        .only(
+            *_ROW_FIELDS,
+            "organisation__name",
+            "service_level__name",
+            "assignee__full_name",
+            "assignee__email",
+        )
         .annotate(customer_unread=customer_unread(user))
     )
     status = filters.get("status") or "active"

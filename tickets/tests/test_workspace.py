@@ -1,11 +1,12 @@
 """The desk workspace (issue 16): the next step first, the "customer replied" marker, assign to
 me, bulk actions with a result per ticket, macros, and who else has a ticket open."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from django.core.cache import cache
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import Role
 from tickets import services
@@ -59,7 +60,7 @@ def test_a_bug_goes_register_test_plan_resolve(coordinator_ext, agent):
     services.bug_status_set(bug=bug, by=agent, status="fixed")
     assert next_steps(_reload(ticket), agent).primary == ["plan"]
     services.ticket_plan_with_customer(
-        ticket=_reload(ticket), by=agent, planned_for=date.today() + timedelta(days=1), note="Morgen"
+        ticket=_reload(ticket), by=agent, planned_for=timezone.localdate() + timedelta(days=1), note="Morgen"
     )
     assert next_steps(_reload(ticket), agent).primary == ["resolve"]
 
@@ -68,7 +69,10 @@ def test_a_step_of_another_role_is_not_offered_and_says_whose_it_is(coordinator_
     """SPEC §5 stap 9: "Inplannen consultancy" - the Consultant is R, Support only I."""
     consultant = make_staff(Role.CONSULTANT)
     services.hours_card_add(
-        organisation=coordinator_ext.organisation, hours=10, purchased_on=date.today(), by=make_staff(Role.MANAGER)
+        organisation=coordinator_ext.organisation,
+        hours=10,
+        purchased_on=timezone.localdate(),
+        by=make_staff(Role.MANAGER),
     )
     ticket = register(coordinator_ext)
     services.ticket_classify(ticket=ticket, by=agent, clarity="clear")
@@ -86,9 +90,7 @@ def test_a_normal_change_waits_for_a_manager_who_sees_approve_and_reject(coordin
     assert next_steps(ticket, manager).primary == ["approve", "reject"]
 
 
-def test_the_ticket_page_shows_the_next_step_expanded_and_the_others_collapsed(
-    staff_client, coordinator_ext
-):
+def test_the_ticket_page_shows_the_next_step_expanded_and_the_others_collapsed(staff_client, coordinator_ext):
     ticket = register(coordinator_ext)
     page = staff_client.get(reverse("desk:detail", args=[ticket.pk])).content.decode()
     next_card = page[page.index('id="next-step"') : page.index('id="other-steps"')]
@@ -126,7 +128,9 @@ def test_customer_replied_is_marked_and_filtered_until_the_assignee_opens_the_ti
 
     staff_client.get(reverse("desk:detail", args=[answered.pk]))  # the assignee reads it
     assert TicketRead.objects.filter(ticket=answered, user=agent).count() == 1  # upserted, not added
-    assert answered.reference not in staff_client.get(reverse("desk:queue"), {"sla": "replied"}).content.decode()
+    assert (
+        answered.reference not in staff_client.get(reverse("desk:queue"), {"sla": "replied"}).content.decode()
+    )
     assert 'class="badge replied marker"' not in staff_client.get(reverse("desk:queue")).content.decode()
 
 
@@ -152,7 +156,9 @@ def test_assign_to_me_from_a_queue_row(staff_client, agent, coordinator_ext):
     assert _reload(ticket).assignee == agent
 
 
-def test_bulk_assign_reports_each_ticket_and_refuses_a_closed_one(staff_client, agent, coordinator_ext, make_staff):
+def test_bulk_assign_reports_each_ticket_and_refuses_a_closed_one(
+    staff_client, agent, coordinator_ext, make_staff
+):
     colleague = make_staff(Role.AGENT)
     first, second = register(coordinator_ext), register(coordinator_ext)
     closed = register(coordinator_ext)
@@ -171,7 +177,9 @@ def test_bulk_assign_reports_each_ticket_and_refuses_a_closed_one(staff_client, 
 def test_bulk_priority_needs_a_reason_and_goes_through_the_priority_service(staff_client, coordinator_ext):
     """SPEC §4: a priority other than the matrix is an override and needs a reason."""
     ticket = register(coordinator_ext, urgency=3, impact=3)
-    refused = staff_client.post(reverse("desk:bulk"), {"ids": [ticket.pk], "action": "priority", "priority": 1})
+    refused = staff_client.post(
+        reverse("desk:bulk"), {"ids": [ticket.pk], "action": "priority", "priority": 1}
+    )
     assert refused.status_code == 302 and _reload(ticket).priority != 1
     response = staff_client.post(
         reverse("desk:bulk"),
@@ -233,7 +241,9 @@ def test_a_macro_is_rendered_in_the_customers_language_with_the_deadlines(coordi
     )
     values = macro_values(ticket, clocks=clock_statuses(ticket))
     english = macro_text(macro, language="en", values=values)
-    assert english.startswith(f"Dear {coordinator_ext.full_name or coordinator_ext.email}, about {ticket.reference}")
+    assert english.startswith(
+        f"Dear {coordinator_ext.full_name or coordinator_ext.email}, about {ticket.reference}"
+    )
     assert "-" not in english.rsplit("by", 1)[1]  # a real deadline, not the placeholder for none
     assert macro_text(macro, language="nl", values=values).startswith("Beste ")
 
@@ -242,9 +252,13 @@ def test_a_macro_prefills_the_reply_escaped_and_only_ones_own_or_shared(
     staff_client, agent, make_staff, coordinator_ext
 ):
     other = make_staff(Role.AGENT)
-    mine = Macro.objects.create(owner=agent, title="Mijn", body_nl="<b>Beste</b> {customer_name}", body_en="<b>Beste</b>")
+    mine = Macro.objects.create(
+        owner=agent, title="Mijn", body_nl="<b>Beste</b> {customer_name}", body_en="<b>Beste</b>"
+    )
     private = Macro.objects.create(owner=other, title="Privé", body_nl="geheim", body_en="secret")
-    shared = Macro.objects.create(owner=other, title="Gedeeld", body_nl="Gedeelde tekst", body_en="y", shared=True)
+    shared = Macro.objects.create(
+        owner=other, title="Gedeeld", body_nl="Gedeelde tekst", body_en="y", shared=True
+    )
     ticket = register(coordinator_ext)
     page = staff_client.get(reverse("desk:detail", args=[ticket.pk]), {"macro": mine.pk}).content.decode()
     assert "&lt;b&gt;Beste&lt;/b&gt;" in page and "<b>Beste</b>" not in page
@@ -290,10 +304,14 @@ def test_two_staff_on_one_ticket_see_each_other(client, agent, make_staff, coord
     page = client.get(reverse("desk:detail", args=[ticket.pk])).content.decode()
     assert f"Also open by {agent.get_full_name()}" in page
     client.force_login(agent)
-    assert client.post(reverse("desk:presence", args=[ticket.pk])).json() == {"others": [colleague.get_full_name()]}
+    assert client.post(reverse("desk:presence", args=[ticket.pk])).json() == {
+        "others": [colleague.get_full_name()]
+    }
 
 
-def test_presence_without_redis_shows_nobody_and_no_error(settings, agent, make_staff, coordinator_ext, client):
+def test_presence_without_redis_shows_nobody_and_no_error(
+    settings, agent, make_staff, coordinator_ext, client
+):
     settings.CACHES = {
         "default": {
             "BACKEND": "sla_portal.cache.RedisCache",
@@ -303,7 +321,7 @@ def test_presence_without_redis_shows_nobody_and_no_error(settings, agent, make_
     }
     from django.core.cache import caches
 
-    caches._settings = None  # noqa: SLF001 - the handler reads the new settings
+    caches._settings = None
     try:
         ticket = register(coordinator_ext)
         assert presence_ping(ticket.pk, agent) == []
@@ -314,7 +332,7 @@ def test_presence_without_redis_shows_nobody_and_no_error(settings, agent, make_
         assert 'refused." hidden></p>' in page
     finally:
         del settings.CACHES
-        caches._settings = None  # noqa: SLF001
+        caches._settings = None
 
 
 def test_presence_forgets_a_viewer_after_the_ttl(agent, make_staff, coordinator_ext, monkeypatch):
@@ -351,7 +369,8 @@ def test_the_ticket_page_with_macros_makes_a_bounded_number_of_queries(
 ):
     ticket = register(coordinator_ext)
     Macro.objects.bulk_create(
-        Macro(owner=agent, title=f"M{index}", body_nl="{customer_name}", body_en="x") for index in range(macros)
+        Macro(owner=agent, title=f"M{index}", body_nl="{customer_name}", body_en="x")
+        for index in range(macros)
     )
     staff_client.get(reverse("desk:detail", args=[ticket.pk]))
     with django_assert_max_num_queries(34):

@@ -55,7 +55,15 @@ from tickets.models import (
 )
 from tickets.views.common import Action, run_action, safe_next
 from tickets.views.workspace import bulk_form_fields, bulk_form_key, mark_read
-from tickets.workspace import PRESENCE_PING, macro_text, macro_values, macros_for, next_steps, presence_ping, ticket_language
+from tickets.workspace import (
+    PRESENCE_PING,
+    macro_text,
+    macro_values,
+    macros_for,
+    next_steps,
+    presence_ping,
+    ticket_language,
+)
 
 
 @staff_required

@@ -166,7 +166,12 @@ def macro_edit(request, pk: int):
     macro = get_object_or_404(macros_for(request.user), pk=pk)
     if not macro_may_edit(macro, request.user):
         raise PermissionDenied(_("Only its owner or a support manager edits this macro."))
-    initial = {"title": macro.title, "body_nl": macro.body_nl, "body_en": macro.body_en, "shared": macro.shared}
+    initial = {
+        "title": macro.title,
+        "body_nl": macro.body_nl,
+        "body_en": macro.body_en,
+        "shared": macro.shared,
+    }
     form = MacroForm(request.POST or None, initial=initial)
     status = 200
     if request.method == "POST":
