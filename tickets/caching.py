@@ -159,6 +159,17 @@ def hours_left_changed(instance, **kwargs) -> None:
     _delete_after_commit(hours_left_key(card.organisation_id))
 
 
+def bulk_form_key(language: str | None = None) -> str:
+    """The desk queue's bulk action fields, which list the staff to assign to."""
+    return f"bulk-form:{language or get_language()}"
+
+
+def staff_changed(**kwargs) -> None:
+    """A user was saved or deleted: the bulk form's assignee list may have changed."""
+    for code, _name in settings.LANGUAGES:
+        _delete_after_commit(bulk_form_key(code))
+
+
 def mail_drafts_key(organisation_id: int) -> str:
     return f"mail-drafts:{organisation_id}"
 

@@ -375,3 +375,12 @@ def test_the_ticket_page_with_macros_makes_a_bounded_number_of_queries(
     staff_client.get(reverse("desk:detail", args=[ticket.pk]))
     with django_assert_max_num_queries(34):
         assert staff_client.get(reverse("desk:detail", args=[ticket.pk])).status_code == 200
+
+
+def test_a_new_agent_is_offered_in_the_cached_bulk_form_at_once(
+    staff_client, make_staff, django_capture_on_commit_callbacks
+):
+    staff_client.get(reverse("desk:queue"))  # the bulk form is cached now
+    with django_capture_on_commit_callbacks(execute=True):
+        newcomer = make_staff(Role.AGENT)
+    assert f">{newcomer}</option>" in staff_client.get(reverse("desk:queue")).content.decode()

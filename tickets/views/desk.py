@@ -19,7 +19,7 @@ from accounts.permissions import manager_required, staff_required
 from sla import selectors as sla_selectors
 from sla.models import Contract
 from tickets import selectors, services
-from tickets.caching import ROW_STAMP, cached_list_page, saved_views_key
+from tickets.caching import ROW_STAMP, bulk_form_key, cached_list_page, saved_views_key
 from tickets.choices import MailDraftStatus
 from tickets.forms import (
     ApproveForm,
@@ -54,7 +54,7 @@ from tickets.models import (
     TicketChange,
 )
 from tickets.views.common import Action, run_action, safe_next
-from tickets.views.workspace import bulk_form_fields, bulk_form_key, mark_read
+from tickets.views.workspace import bulk_form_fields, mark_read
 from tickets.workspace import (
     PRESENCE_PING,
     macro_text,

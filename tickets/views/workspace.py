@@ -1,8 +1,6 @@
 """The desk workspace: bulk actions from the queue, macros (canned replies), read markers and
 who else has a ticket open."""
 
-import time
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import JsonResponse
@@ -10,7 +8,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import get_template
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -47,11 +44,6 @@ def presence(request, pk: int):
 
 
 # --- bulk actions ---------------------------------------------------------------------------
-
-
-def bulk_form_key() -> str:
-    # Staff join rarely: the assignee list may be a minute old.
-    return f"bulk-form:{get_language()}:{int(time.time()) // 60}"
 
 
 def bulk_form_fields() -> str:
