@@ -18,7 +18,7 @@ from accounts.services import account_request_create
 from conftest import login_with_second_factor
 from sla.announcements import policy_version_announce
 from sla.models import ReportStatus, ServiceReport
-from tickets.models import SavedView
+from tickets.models import Macro, SavedView
 from tickets.services import mail_draft_create
 from tickets.tests.factories import coordinator_on, register
 from tickets.views.desk import DESK_ACTIONS
@@ -73,7 +73,7 @@ REQUESTS = {
 # Which object a `<int:pk>` stands for, by the path segment before it; the tenant's own are
 # swapped for the other organisation's when a customer tries theirs.
 TENANT_SEGMENTS = {"tickets", "attachments", "organisations", "reports", "drafts", "draft-files", "sso"}
-OTHER_SEGMENTS = {"sla-changes", "views", "account-requests"}
+OTHER_SEGMENTS = {"sla-changes", "views", "account-requests", "macros"}
 ACTIONS = {"portal/": list(PORTAL_ACTIONS), "desk/": list(DESK_ACTIONS)}
 
 
@@ -123,6 +123,7 @@ def world(make_staff, settings, tmp_path):
     shared = {
         "sla-changes": version.pk,
         "views": SavedView.objects.create(user=staff[Role.AGENT], name="Mine", query="status=active").pk,
+        "macros": Macro.objects.create(owner=staff[Role.AGENT], title="Mine", body_nl="a", body_en="b").pk,
         "account-requests": account_request_create(
             email="new@example.com", full_name="New", organisation_name="New BV"
         ).pk,
