@@ -58,6 +58,13 @@ def shot(page, name: str) -> None:
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
+def open_step(page, name: str) -> None:
+    """A process step that is not the next one is collapsed on the ticket page: open it."""
+    closed = page.locator(f"details.action-{name}:not([open]) > summary")
+    if closed.count():
+        closed.first.click()
+
+
 def submit(page, form_id: str) -> None:
     with page.expect_navigation():
         page.click(f"#{form_id} button[type=submit]")
@@ -119,6 +126,7 @@ def test_an_incident_from_registration_to_confirmed_closure(browser, live_server
 
     # the agent sets impact and urgency, replies, registers the bug and resolves
     desk.goto(ticket_url)
+    open_step(desk, "priority")
     desk.select_option("#form-priority select[name=impact]", "2")
     desk.select_option("#form-priority select[name=urgency]", "1")
     submit(desk, "form-priority")
@@ -126,10 +134,12 @@ def test_an_incident_from_registration_to_confirmed_closure(browser, live_server
     desk.fill("#form-reply textarea[name=body]", "We hebben het kunnen reproduceren.")
     submit(desk, "form-reply")
     assert "Response: met" in desk.inner_text(".side")
+    open_step(desk, "bug")
     desk.fill("#form-bug input[name=reference]", "PBI-4711")
     desk.fill("#form-bug input[name=url]", "https://dev.example/pbi/4711")
     submit(desk, "form-bug")
     assert "PBI-4711" in desk.inner_text("#bugs")
+    open_step(desk, "resolve")
     desk.fill("#form-resolve textarea[name=resolution]", "Certificaat vernieuwd; inloggen werkt weer.")
     submit(desk, "form-resolve")
     assert desk.inner_text("#ticket-status") == "Resolved"
@@ -184,6 +194,7 @@ def test_a_normal_change_through_approval_and_consultancy_refused_as_too_early(b
     assert ticket.reference in advisor.inner_text("table.tickets")  # the consultant's page
     shot(advisor, "10_desk_consultancy")
     advisor.goto(f"{live_server.url}/desk/tickets/{ticket.pk}/")
+    open_step(advisor, "consultancy_plan")
     advisor.select_option("#form-consultancy_plan select[name=consultant]", str(consultant.pk))
     tomorrow = timezone.localdate() + timedelta(days=1)
     advisor.fill("#form-consultancy_plan input[name=on]", tomorrow.isoformat())

@@ -65,6 +65,7 @@ NOT_LINKED = {
     "desk:attachment": "an attachment: the demo tickets have none",
     "desk:view_delete": "deleting a saved view: the demo has none",
     "manager:report_status": "polled by the report page's script, not a link",
+    "desk:presence": "pinged by the ticket page's script (who else has it open), not a link",
     "accounts:sso_edit": "an SSO set-up: the demo has none",
     "accounts:sso_remove": "an SSO set-up: the demo has none",
 }

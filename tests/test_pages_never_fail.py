@@ -18,7 +18,7 @@ from accounts.services import account_request_create
 from conftest import login_with_second_factor
 from managers.announcements import policy_version_announce
 from sla.models import MaintenanceWindow, ReportStatus, ServiceReport
-from tickets.models import HoursCard, Module, Product, SavedView
+from tickets.models import HoursCard, Macro, Module, Product, SavedView
 from tickets.services import mail_draft_create
 from tickets.tests.factories import coordinator_on, register
 from tickets.views.desk import DESK_ACTIONS
@@ -82,6 +82,7 @@ OTHER_SEGMENTS = {
     "products",
     "modules",
     "maintenance",
+    "macros",
 }
 ACTIONS = {"portal/": list(PORTAL_ACTIONS), "desk/": list(DESK_ACTIONS)}
 
@@ -132,6 +133,7 @@ def world(make_staff, settings, tmp_path):
     shared = {
         "sla-changes": version.pk,
         "views": SavedView.objects.create(user=staff[Role.AGENT], name="Mine", query="status=active").pk,
+        "macros": Macro.objects.create(owner=staff[Role.AGENT], title="Mine", body_nl="a", body_en="b").pk,
         "account-requests": account_request_create(
             email="new@example.com", full_name="New", organisation_name="New BV"
         ).pk,

@@ -34,3 +34,9 @@ class TicketsConfig(AppConfig):
             uid = f"cached-{model.__name__}"
             post_save.connect(receiver, sender=model, dispatch_uid=uid)
             post_delete.connect(receiver, sender=model, dispatch_uid=uid)
+        # The queue's bulk form lists the staff to assign to.
+        from accounts.models import User
+        from tickets.caching import staff_changed
+
+        post_save.connect(staff_changed, sender=User, dispatch_uid="cached-bulk-form")
+        post_delete.connect(staff_changed, sender=User, dispatch_uid="cached-bulk-form")

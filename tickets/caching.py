@@ -91,11 +91,13 @@ def cached_list_page(
     filter_template: str,
     filter_choices: bool = False,
     extras: Mapping[str, tuple[str, Callable[[], Any]]] = MappingProxyType({}),
+    stamp: Sequence[str] = ROW_STAMP,
 ) -> ListPage:
     """A list page of ``tickets`` (the desk queue, the portal list) in two cache round trips:
     the count, the filter form's fields (``filter_template`` rendered with ``filter_form``),
     with ``filter_choices`` the version of their option lists, and the ``extras`` the page
-    shows (name: (cache key, loader on a miss)) first; then the rows."""
+    shows (name: (cache key, loader on a miss)) first; then the rows. ``stamp``: what a row
+    is cached under (``ROW_STAMP``, and whatever else the row shows, e.g. an annotation)."""
     query = request.GET.copy()
     query.pop("page", None)
     query = query.urlencode()
@@ -114,7 +116,7 @@ def cached_list_page(
         found.update(missing)
 
     page = CachedCountPaginator(
-        tickets.prefetch_related(None).values_list(*ROW_STAMP),
+        tickets.prefetch_related(None).values_list(*stamp),
         settings.TICKETS_PAGE_SIZE,
         count_key=count_key,
         cached_count=found.get(count_key),
@@ -155,6 +157,17 @@ def hours_left_changed(instance, **kwargs) -> None:
     """A card or a booking (``instance``) was saved or deleted."""
     card = instance.card if isinstance(instance, HoursBooking) else instance
     _delete_after_commit(hours_left_key(card.organisation_id))
+
+
+def bulk_form_key(language: str | None = None) -> str:
+    """The desk queue's bulk action fields, which list the staff to assign to."""
+    return f"bulk-form:{language or get_language()}"
+
+
+def staff_changed(**kwargs) -> None:
+    """A user was saved or deleted: the bulk form's assignee list may have changed."""
+    for code, _name in settings.LANGUAGES:
+        _delete_after_commit(bulk_form_key(code))
 
 
 def mail_drafts_key(organisation_id: int) -> str:

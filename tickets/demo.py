@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from accounts.models import Notification, Organisation, Role, User
 from tickets import services
-from tickets.models import MailDraft, Product, Ticket
+from tickets.models import Macro, MailDraft, Product, Ticket
 from tickets.services.satisfaction import AMSTERDAM
 
 HISTORY_WEEKS = 26
@@ -99,6 +99,17 @@ def demo_tickets_create(*, organisations: dict[str, Organisation], agent: User) 
             files=[],
             mail_message_id=None,
             received_at=now - timedelta(minutes=40),
+        )
+    if not Macro.objects.exists():
+        # A shared canned reply for the desk's reply box (its agent owns it, managers edit it).
+        Macro.objects.create(
+            owner=agent,
+            shared=True,
+            title="Ontvangen en in behandeling",
+            body_nl="Beste {customer_name},\n\nWij hebben {ticket_number} in behandeling en reageren "
+            "uiterlijk {response_deadline}.",
+            body_en="Dear {customer_name},\n\nWe are working on {ticket_number} and will respond by "
+            "{response_deadline} at the latest.",
         )
     return created
 

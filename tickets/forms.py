@@ -398,6 +398,7 @@ class QueueFilterForm(forms.Form):
             ("at_risk", _("At risk")),
             ("breached", _("Breached")),
             ("waiting", _("Waiting on customer")),
+            ("replied", _("Customer replied")),
         ],
     )
     organisation = forms.ModelChoiceField(
@@ -448,3 +449,72 @@ class ConsultancyRequestForm(forms.Form):
     on = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
     hours = forms.DecimalField(label=_("Hours"), min_value=0.25, max_digits=6, decimal_places=2)
     purpose = forms.CharField(label=_("What for"), max_length=1000, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+# --- the desk workspace: bulk actions and macros --------------------------------------------
+
+# At most this many tickets per bulk action: each goes through its service in a transaction
+# of its own, and the result page lists every one.
+BULK_MAX = 100
+
+
+class BulkActionForm(forms.Form):
+    """One action on the tickets ticked in the queue; each is applied through its service."""
+
+    ids = forms.TypedMultipleChoiceField(coerce=int, required=False)
+    action = forms.ChoiceField(
+        label=_("With the selected tickets"),
+        choices=[
+            ("assign", _("Assign to")),
+            ("assign_me", _("Assign to me")),
+            ("priority", _("Set the priority (with a reason)")),
+            ("close", _("Close (with a reason)")),
+        ],
+    )
+    assignee = forms.ModelChoiceField(
+        label=_("Assignee"),
+        required=False,
+        empty_label=_("Nobody"),
+        queryset=AssignForm.base_fields["assignee"].queryset,
+    )
+    priority = forms.TypedChoiceField(
+        label=_("Priority"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        choices=[("", "-"), *Priority.choices],
+    )
+    reason = forms.CharField(label=_("Reason"), required=False, max_length=500)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Any whole number: the tickets that exist are looked up after validation.
+        self.fields["ids"].valid_value = lambda value: True
+
+    def clean_ids(self):
+        ids = list(dict.fromkeys(self.cleaned_data["ids"]))
+        if not ids:
+            raise forms.ValidationError(_("Select at least one ticket."))
+        if len(ids) > BULK_MAX:
+            raise forms.ValidationError(_("Select at most %(max)d tickets at a time.") % {"max": BULK_MAX})
+        return ids
+
+    def clean(self):
+        data = super().clean()
+        action = data.get("action")
+        if action == "priority" and data.get("priority") is None:
+            self.add_error("priority", _("Choose the priority."))
+        if action in ("priority", "close") and not (data.get("reason") or "").strip():
+            self.add_error("reason", _("Give the reason: the customer and the history see it."))
+        return data
+
+
+class MacroForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=100)
+    body_nl = forms.CharField(
+        label=_("Text in Dutch"), max_length=5000, widget=forms.Textarea(attrs={"rows": 5})
+    )
+    body_en = forms.CharField(
+        label=_("Text in English"), max_length=5000, widget=forms.Textarea(attrs={"rows": 5})
+    )
+    shared = forms.BooleanField(label=_("Shared with all support staff"), required=False)

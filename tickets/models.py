@@ -199,6 +199,9 @@ class Ticket(models.Model):
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     due_at = models.DateTimeField(_("next deadline"), null=True, blank=True)
     at_risk_at = models.DateTimeField(null=True, blank=True)
+    # When the customer last wrote (a message or a reopen), set by the conversation service in
+    # the same transaction: the desk marks tickets answered since their assignee last opened them.
+    customer_replied_at = models.DateTimeField(_("customer last wrote at"), null=True, blank=True)
     # Bound at registration and never changed: the promise made when the ticket came in.
     contract = models.ForeignKey("sla.Contract", on_delete=models.PROTECT, related_name="tickets")
     policy_version = models.ForeignKey("sla.PolicyVersion", on_delete=models.PROTECT, related_name="tickets")
@@ -229,6 +232,12 @@ class Ticket(models.Model):
             # The dashboard roll-up's refresh (every minute) looks up the tickets changed since
             # its last run: without this, a sequential scan of every ticket (0.4 s at a million).
             models.Index(fields=["updated_at"], name="ticket_updated"),
+            # The desk's "customer replied" filter: only active tickets the customer wrote on.
+            models.Index(
+                fields=["customer_replied_at"],
+                name="ticket_customer_replied",
+                condition=Q(status__in=ACTIVE_STATUSES, customer_replied_at__isnull=False),
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -685,3 +694,43 @@ class SatisfactionRating(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ticket_id}: {self.score}"
+
+
+# --- the desk workspace ---------------------------------------------------------------------
+
+
+class TicketRead(models.Model):
+    """When a member of staff last opened a ticket's desk page (upserted by that page): the
+    queue marks tickets the customer wrote on since their assignee read them."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="reads")
+    read_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("ticket read")
+        verbose_name_plural = _("tickets read")
+        constraints = [models.UniqueConstraint(fields=["ticket", "user"], name="ticket_read_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} read {self.ticket_id} at {self.read_at}"
+
+
+class Macro(models.Model):
+    """A reusable reply ("canned reply") in Dutch and English with placeholders such as
+    ``{customer_name}``; personal to its owner or shared with every member of staff."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="macros")
+    shared = models.BooleanField(_("shared with all support staff"), default=False)
+    title = models.CharField(_("title"), max_length=100)
+    body_nl = models.TextField(_("text in Dutch"), max_length=5000)
+    body_en = models.TextField(_("text in English"), max_length=5000)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["title", "pk"]
+        verbose_name = _("macro")
+        verbose_name_plural = _("macros")
+
+    def __str__(self) -> str:
+        return self.title

@@ -7,7 +7,22 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import Role, User
@@ -24,7 +39,7 @@ from tickets.choices import (
     TicketStatus,
     choice_label,
 )
-from tickets.models import HoursCard, MailDraft, RaciRule, Ticket
+from tickets.models import HoursCard, MailDraft, RaciRule, Ticket, TicketRead
 
 # --- the RACI table -----------------------------------------------------------------------
 
@@ -177,12 +192,36 @@ def ticket_list_for_customer(
     return _with_row_clocks(_search(queryset, q)).order_by("-registered_at", "-pk")
 
 
+def customer_unread(user: User) -> Case:
+    """True when the customer wrote since the ticket's assignee (``user`` when nobody is
+    assigned) last opened its desk page: one index look-up (``ticket_read_once``) per row."""
+    read_since = TicketRead.objects.filter(
+        ticket=OuterRef("pk"),
+        user_id=Coalesce(OuterRef("assignee_id"), Value(user.pk)),
+        read_at__gte=OuterRef("customer_replied_at"),
+    )
+    return Case(
+        When(Q(customer_replied_at__isnull=False) & ~Exists(read_since), then=Value(True)),
+        default=Value(False),
+        output_field=BooleanField(),
+    )
+
+
 def ticket_queue(*, user: User, filters: dict, now: datetime | None = None) -> QuerySet[Ticket]:
     """The desk queue: by the nearest running deadline (``Ticket.due_at``, partial index
-    ``ticket_queue``), tickets without one (paused, best effort) after them."""
+    ``ticket_queue``), tickets without one (paused, best effort) after them. Each row carries
+    ``customer_unread`` (``customer_unread``)."""
     now = now or timezone.now()
-    queryset = Ticket.objects.select_related("organisation", "service_level", "product", "assignee").only(
-        *_ROW_FIELDS, "organisation__name", "service_level__name", "assignee__full_name", "assignee__email"
+    queryset = (
+        Ticket.objects.select_related("organisation", "service_level", "product", "assignee")
+        .only(
+            *_ROW_FIELDS,
+            "organisation__name",
+            "service_level__name",
+            "assignee__full_name",
+            "assignee__email",
+        )
+        .annotate(customer_unread=customer_unread(user))
     )
     status = filters.get("status") or "active"
     if status == "active":
@@ -201,6 +240,8 @@ def ticket_queue(*, user: User, filters: dict, now: datetime | None = None) -> Q
         queryset = queryset.filter(due_at__lte=now)
     elif sla == "waiting":
         queryset = queryset.filter(status=TicketStatus.WAITING_ON_CUSTOMER)
+    elif sla == "replied":  # partial index ticket_customer_replied
+        queryset = queryset.filter(customer_replied_at__isnull=False, customer_unread=True)
     for name, lookup in (
         ("organisation", "organisation"),
         ("service_level", "service_level"),

@@ -68,6 +68,7 @@ SAVED_FIELDS = [
     "closed_at",
     "due_at",
     "at_risk_at",
+    "customer_replied_at",
 ]
 # ... and those of them the history shows (the others follow from these or from the clocks).
 HISTORY_FIELDS = [

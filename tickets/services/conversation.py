@@ -120,6 +120,7 @@ def message_customer(
             created_at=now,
             mail_message_id=mail_message_id,
         )
+        ticket.customer_replied_at = now
         if ticket.status == TicketStatus.WAITING_ON_CUSTOMER:
             ticket.status = TicketStatus.OPEN
             sla_services.sla_clocks_resume(ticket=ticket, by=by, at=now, reason=_("Customer answered"))

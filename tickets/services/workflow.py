@@ -465,6 +465,7 @@ def ticket_reopen(*, ticket: Ticket, by: User, reason: str, expected_version: in
             created_at=now,
             body=_("Reopened: %(reason)s") % {"reason": reason},
         )
+        ticket.customer_replied_at = now
         ticket.status, ticket.step, ticket.resolved_at = (
             TicketStatus.OPEN,
             ProcessStep.CUSTOMER_INFORMS,

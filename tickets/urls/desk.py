@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tickets.views import common, desk
+from tickets.views import common, desk, workspace
 
 app_name = "desk"
 urlpatterns = [
@@ -8,6 +8,10 @@ urlpatterns = [
     path("views/", desk.saved_view_save, name="view_save"),
     path("views/<int:pk>/delete/", desk.saved_view_delete, name="view_delete"),
     path("tickets/<int:pk>/", desk.detail, name="detail"),
+    path("tickets/<int:pk>/presence/", workspace.presence, name="presence"),
+    path("bulk/", workspace.bulk, name="bulk"),
+    path("macros/", workspace.macros, name="macros"),
+    path("macros/<int:pk>/", workspace.macro_edit, name="macro_edit"),
     path("tickets/<int:pk>/<slug:name>/", desk.action, name="action"),
     path("attachments/<int:pk>/", common.attachment_download, name="attachment"),
     path("drafts/", desk.drafts, name="drafts"),

@@ -19,7 +19,7 @@ from accounts.permissions import manager_required, staff_required
 from sla import selectors as sla_selectors
 from sla.models import Contract
 from tickets import selectors, services
-from tickets.caching import cached_list_page, saved_views_key
+from tickets.caching import ROW_STAMP, bulk_form_key, cached_list_page, saved_views_key
 from tickets.choices import MailDraftStatus
 from tickets.forms import (
     ApproveForm,
@@ -54,6 +54,16 @@ from tickets.models import (
     TicketChange,
 )
 from tickets.views.common import Action, run_action, safe_next
+from tickets.views.workspace import bulk_form_fields, mark_read
+from tickets.workspace import (
+    PRESENCE_PING,
+    macro_text,
+    macro_values,
+    macros_for,
+    next_steps,
+    presence_ping,
+    ticket_language,
+)
 
 
 @staff_required
@@ -70,7 +80,8 @@ def queue(request):
         filter_form=form,
         filter_template="tickets/_queue_filters.html",
         filter_choices=True,
-        extras={"saved_views": saved_views},
+        extras={"saved_views": saved_views, "bulk_form": (bulk_form_key(), bulk_form_fields)},
+        stamp=(*ROW_STAMP, "customer_unread"),  # the row shows the "customer replied" marker
     )
     return render(
         request,
@@ -80,7 +91,9 @@ def queue(request):
             "page": listing.page,
             "rows": listing.rows,
             "saved_views": listing.extras["saved_views"],
+            "bulk_fields": listing.extras["bulk_form"],
             "save_form": SavedViewForm(initial={"query": listing.query}),
+            "here": request.get_full_path(),
         },
     )
 
@@ -273,17 +286,28 @@ def render_detail(request, ticket: Ticket, *, bound=None, status=200):
     bugs = list(ticket.bugs.all())
     if not bugs:
         allowed.discard("bug_status")
+    steps = next_steps(ticket, user, allowed=allowed, bugs=bugs)
+    now = timezone.now()
+    clocks = selectors.clock_statuses(ticket, now=now)
+    macros = list(macros_for(user))
+    language = ticket_language(ticket)
+    values = macro_values(ticket, clocks=clocks)
+    macro_texts = [(macro, macro_text(macro, language=language, values=values)) for macro in macros]
+    reply_initial = {}
+    chosen = request.GET.get("macro", "")
+    if chosen.isdigit():  # without JavaScript: ?macro=ID prefills the reply
+        reply_initial["body"] = next((text for m, text in macro_texts if m.pk == int(chosen)), "")
     forms = {}
     for name, action in DESK_ACTIONS.items():
         if name in allowed:
-            form = (bound or {}).get(name) or action.form(ticket=ticket, auto_id=f"id_{name}_%s")
+            form = (bound or {}).get(name) or action.form(
+                ticket=ticket, auto_id=f"id_{name}_%s", initial=dict(reply_initial) if name == "reply" else {}
+            )
             if name == "reprioritisation_decide" and name not in (bound or {}):
                 form.initial["request"] = next(r.pk for r in reprioritisations if r.status == "pending")
             if name == "hours" and name not in (bound or {}):
                 form.initial["on"] = timezone.localdate()
             forms[name] = form
-    now = timezone.now()
-    clocks = selectors.clock_statuses(ticket, now=now)
     explained = [(status, sla_selectors.clock_explain(status.clock, now=now)) for status in clocks]
     return render(
         request,
@@ -293,7 +317,13 @@ def render_detail(request, ticket: Ticket, *, bound=None, status=200):
             "clocks": clocks,
             "explained": explained,
             "forms": forms,
-            "workflow": [(name, title, forms[name]) for name, title in WORKFLOW if name in forms],
+            "next_steps": [(name, title, forms[name]) for name, title in WORKFLOW if name in steps.primary],
+            "waiting": steps.waiting,
+            "workflow": [(name, title, forms[name]) for name, title in WORKFLOW if name in steps.others],
+            "bound_steps": set(bound or ()),
+            "macros": macro_texts,
+            "also_open": presence_ping(ticket.pk, user),
+            "presence_ping": PRESENCE_PING,
             "conversation": Message.objects.filter(ticket=ticket)
             .select_related("author")
             .prefetch_related("attachments"),
@@ -321,7 +351,9 @@ def _ticket(pk: int) -> Ticket:
 
 @staff_required
 def detail(request, pk: int):
-    return render_detail(request, _ticket(pk))
+    ticket = _ticket(pk)
+    mark_read(ticket, request.user)
+    return render_detail(request, ticket)
 
 
 @staff_required
