@@ -194,6 +194,7 @@ class NotificationTopic(models.TextChoices):
     MAINTENANCE = "maintenance", _("Planned maintenance")
     SECURITY = "security", _("Vulnerability reports")
     DIGEST = "digest", _("Daily digest")
+    KNOWLEDGE = "knowledge", _("Knowledge base feedback")
 
 
 #: The topics a contact may choose in their notification preferences.
