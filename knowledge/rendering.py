@@ -39,9 +39,9 @@ def _make_parser() -> MarkdownIt:
     parser.enable("table").enable("strikethrough").disable("image")
     parser.validateLink = link_allowed
 
-    def link_open(tokens, idx, options, env):
+    def link_open(renderer, tokens, idx, options, env):
         tokens[idx].attrSet("rel", "nofollow noopener")
-        return parser.renderer.renderToken(tokens, idx, options, env)
+        return renderer.renderToken(tokens, idx, options, env)
 
     parser.add_render_rule("link_open", link_open)
     return parser

@@ -26,6 +26,13 @@ _TSQUERY = "(websearch_to_tsquery('dutch', %s) || websearch_to_tsquery('english'
 _TSQUERY_ANY = "(to_tsquery('dutch', %s) || to_tsquery('english', %s))"
 
 
+# ts_rank_cd's weights of D, C, B (text), A (title): a word in the title counts five times one
+# in the text (PostgreSQL's default is 2.5), so an article about the thing ranks above one
+# that mentions it; normalisation 1 divides by 1 + log(length), so a long text does not win
+# by repetition alone.
+_WEIGHTS = "'{0.05, 0.1, 0.2, 1.0}'"
+
+
 def visible_visibilities(user) -> tuple[str, ...]:
     if getattr(user, "is_authenticated", False):
         if user.is_support_staff:
@@ -54,7 +61,7 @@ def _rank_postgres(queryset: QuerySet[Article], tsquery_sql: str, params: tuple)
     """``tsquery_sql`` is one of this module's constants; what the reader typed is a parameter.
     The ``search`` column is not a model field (migration 0002), hence RawSQL."""
     matched = RawSQL(f"knowledge_article.search @@ {tsquery_sql}", params, BooleanField())  # noqa: S611  # nosec B611
-    rank = RawSQL(f"ts_rank_cd(knowledge_article.search, {tsquery_sql})", params, FloatField())  # noqa: S611  # nosec B611
+    rank = RawSQL(f"ts_rank_cd({_WEIGHTS}, knowledge_article.search, {tsquery_sql}, 1)", params, FloatField())  # noqa: S611  # nosec B611
     return (
         queryset.annotate(matched=matched, rank=rank)
         .filter(matched=True)

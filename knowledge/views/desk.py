@@ -217,7 +217,7 @@ def pick(request):
                     "url": site_url(reverse("kb:article", args=[a.slug])),
                     "language": a.language,
                 }
-                for a in found.only("title", "slug", "language")[:PICK_RESULTS]
+                for a in found.select_related(None).only("title", "slug", "language")[:PICK_RESULTS]
             ]
         }
     )
