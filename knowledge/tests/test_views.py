@@ -2,10 +2,13 @@
 and "This solved it", feedback, the desk's editor and workflow, and the managers' count."""
 
 import json
+import re
+from datetime import timedelta
 
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import Role
 from accounts.tests.factories import UserFactory
@@ -190,3 +193,14 @@ def test_the_reader_pages_take_a_constant_number_of_queries(make_article, django
         make_article(title=f"Exports {n}", visibility="public")
     with django_assert_max_num_queries(4):
         assert client.get(reverse("kb:index"), {"q": "exports"}).status_code == 200
+
+
+def test_the_managers_dashboard_counts_registrations_prevented_this_month(make_article, make_staff):
+    article = make_article()
+    coordinator = UserFactory(role=Role.COORDINATOR)
+    for _ in range(2):
+        Deflection.objects.create(article=article, organisation=coordinator.organisation, user=coordinator)
+    old = Deflection.objects.create(article=article, organisation=coordinator.organisation, user=coordinator)
+    Deflection.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=40))
+    html = _client_for(make_staff(Role.MANAGER)).get(reverse("manager:home")).content.decode()
+    assert re.search(r'id="total-prevented"[^>]*>2<', html)
