@@ -2,6 +2,8 @@
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres python bench/knowledge.py [--articles 100000]
 
+(from the project's root: this file's name is the app's, and bench/ must not shadow it.)
+
 The database in DATABASE_URL is only used to connect; the bench drops and recreates its own
 (``--database``, default ``sla_bench_kb``), migrates it, loads it with one ``INSERT ... SELECT``
 and leaves it behind (``--reuse`` measures it again, ``--drop`` removes it).
@@ -32,7 +34,10 @@ from urllib.parse import urlsplit, urlunsplit
 from benchdb import drop_database, insert_series, recreate_database
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+# This file's own name is the app's: the project must come first on the path, not bench/.
+sys.path[:] = [str(ROOT)] + [
+    p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent.resolve()
+]
 
 GOAL_MS = 50
 ROUNDS = 3
@@ -105,8 +110,8 @@ def load(articles: int) -> None:
     )
     started = time.perf_counter()
     with connection.cursor() as cursor:
-        language = "CASE WHEN g % 2 = 0 THEN 'nl' ELSE 'en' END"
-        both = "CASE WHEN g % 2 = 0 THEN {nl} ELSE {en} END"
+        language = "CASE WHEN mod(g, 2) = 0 THEN 'nl' ELSE 'en' END"
+        both = "CASE WHEN mod(g, 2) = 0 THEN {nl} ELSE {en} END"
         title = both.format(nl=_words_sql(DUTCH, 4, "t"), en=_words_sql(ENGLISH, 4, "t"))
         sentence = both.format(nl=_words_sql(DUTCH, 12, "b"), en=_words_sql(ENGLISH, 12, "b"))
         body = " || '. ' || ".join([sentence.replace("'b", f"'b{k}") for k in range(5)])
@@ -120,8 +125,8 @@ def load(articles: int) -> None:
                 "title": f"initcap({title}) || ' ' || g",
                 "body_markdown": body,
                 "language": language,
-                "status": "CASE WHEN g % 10 = 0 THEN 'draft' ELSE 'published' END",
-                "visibility": "CASE WHEN g % 3 = 0 THEN 'public' WHEN g % 3 = 1 THEN 'customers' "
+                "status": "CASE WHEN mod(g, 10) = 0 THEN 'draft' ELSE 'published' END",
+                "visibility": "CASE WHEN mod(g, 3) = 0 THEN 'public' WHEN mod(g, 3) = 1 THEN 'customers' "
                 "ELSE 'staff' END",
                 "author_id": str(agent.pk),
                 "published_at": "now() - (g || ' minutes')::interval",
@@ -208,6 +213,9 @@ def main() -> None:
 
         call_command("migrate", "--noinput", verbosity=0)
         load(args.articles)
+    from django.core.management import call_command
+
+    call_command("collectstatic", "--noinput", verbosity=0)  # DEBUG off reads the manifest
     failed = measure()
     if args.drop:
         drop_database(server, args.database)

@@ -33,8 +33,15 @@ def _page(browser, width: int):
     )
     page = context.new_page()
     page.set_default_timeout(15000)
-    errors = []
-    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    errors = []  # script errors and CSP refusals (a missing favicon is neither)
+
+    def console(message):
+        where = (message.location or {}).get("url", "") + message.text
+        if message.type == "error" and "favicon" not in where and "404" not in message.text:
+            errors.append(message.text)
+
+    page.on("console", console)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
     return page, errors
 
 
