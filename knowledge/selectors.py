@@ -86,21 +86,51 @@ def article_search(*, user, q: str, product_id: int | None = None) -> QuerySet[A
     return queryset.order_by("-published_at", "pk")
 
 
+# Suggestions rank at most this many matching articles: ranking reads each match's tsvector,
+# and a common word ("printer") can match tens of thousands of 100,000 articles; the first
+# matches the index yields are ranked, which keeps a suggestion request bounded
+# (bench/knowledge.py). Typing one more word narrows the matches below the cap.
+SUGGESTION_CANDIDATES = 500
+
+
+def _suggest_postgres(queryset: QuerySet[Article], words: list[str], limit: int) -> list[Article]:
+    """All the typed words first; if that finds too few, any of them."""
+    found: list[Article] = []
+    for joiner in (" & ", " | "):
+        # to_tsquery's own syntax: plain words (\w only, so no quote can break out), quoted.
+        expression = joiner.join(f"'{w}'" for w in words)
+        params = (expression, expression)
+        match = RawSQL(f"knowledge_article.search @@ {_TSQUERY_ANY}", params, BooleanField())  # noqa: S611  # nosec B611
+        candidates = (
+            queryset.annotate(matched=match)
+            .filter(matched=True)
+            .order_by()
+            .values("pk")[:SUGGESTION_CANDIDATES]
+        )
+        ranked = _rank_postgres(Article.objects.filter(pk__in=candidates), _TSQUERY_ANY, params)
+        found += [a for a in ranked.only("slug", "title", "language", "product_id")[:limit] if a not in found]
+        if len(found) >= limit or len(words) == 1:
+            break
+    return found[:limit]
+
+
 def article_suggestions(*, user, text: str, limit: int = SUGGESTIONS) -> list[Article]:
-    """The few articles most like what a coordinator is typing: any of its words counts,
-    the more (and the more in the title) the better."""
+    """The few articles most like what a coordinator is typing: those with all its words,
+    then any, the more (and the more in the title) the better."""
     words = _words((text or "")[:MAX_QUERY_CHARS])
     if not words:
         return []
-    queryset = _published_for(user).only("slug", "title", "language", "product_id")
+    queryset = _published_for(user)
     if connection.vendor == "postgresql":
-        # to_tsquery needs its own syntax: plain words (\w only, quoted) joined by OR.
-        any_word = " | ".join(f"'{w}'" for w in words)
-        return list(_rank_postgres(queryset, _TSQUERY_ANY, (any_word, any_word))[:limit])
+        return _suggest_postgres(queryset, words, limit)
     query = Q()
     for word in words:
         query |= Q(title__icontains=word)
-    return list(queryset.filter(query).order_by("-published_at", "pk")[:limit])
+    return list(
+        queryset.only("slug", "title", "language", "product_id")
+        .filter(query)
+        .order_by("-published_at", "pk")[:limit]
+    )
 
 
 def article_desk_list(*, status: str = "", q: str = "") -> QuerySet[Article]:
