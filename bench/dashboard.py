@@ -38,7 +38,7 @@ from benchdb import drop_database, insert_series, recreate_database
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-GOAL_S = 1.0  # "well under a second"
+GOAL_S = 0.2  # issue 15: "feels instant", for all organisations and for one
 ORGANISATIONS, AGENTS = 200, 40
 OPEN_PER_100 = 4
 
@@ -250,7 +250,7 @@ def main() -> None:
         figures = load(args.tickets)
         manager = figures["manager"]
         print(f"load:               {figures['load_s']:8.2f} s  (insert + vacuum analyze)")
-    from sla.rollup import compliance_rollup_rebuild, compliance_rollup_refresh
+    from managers.rollup import compliance_rollup_rebuild, compliance_rollup_refresh
 
     started = time.perf_counter()
     days = compliance_rollup_rebuild()
@@ -273,10 +273,10 @@ def main() -> None:
             path = f"/manager/?organisation={org_id}"
         times, queries = render_times(manager, args.runs, path)
         median = statistics.median(times)
-        verdict = "met" if median < GOAL_S else "MISSED"
+        verdict = "met" if median <= GOAL_S else "MISSED"
         print(
             f"{label + ' render:':<20}{median * 1000:8.1f} ms median of {len(times)} "
-            f"(min {min(times) * 1000:.1f}, max {max(times) * 1000:.1f})  goal < {GOAL_S * 1000:.0f} ms "
+            f"(min {min(times) * 1000:.1f}, max {max(times) * 1000:.1f})  goal ≤ {GOAL_S * 1000:.0f} ms "
             f"{verdict}; {len(queries)} queries"
         )
         for query in sorted(queries, key=lambda q: -float(q["time"]))[:5]:
