@@ -195,6 +195,7 @@ class NotificationTopic(models.TextChoices):
     SECURITY = "security", _("Vulnerability reports")
     DIGEST = "digest", _("Daily digest")
     LOW_SATISFACTION = "low_satisfaction", _("Low satisfaction scores")
+    KNOWLEDGE = "knowledge", _("Knowledge base feedback")
 
 
 #: The topics a contact may choose in their notification preferences.

@@ -7,6 +7,7 @@ from managers.views import (
     availability,
     calendars,
     dashboard,
+    knowledge,
     policies,
     reports,
     satisfaction,
@@ -48,4 +49,5 @@ urlpatterns = [
     path("setup/maintenance/", setup.maintenance, name="setup_maintenance"),
     path("setup/maintenance/<int:pk>/", setup.maintenance_window, name="setup_maintenance_window"),
     path("satisfaction/", satisfaction.satisfaction, name="satisfaction"),
+    path("knowledge/", knowledge.knowledge, name="knowledge"),
 ]

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "sla_portal",  # backup and restore commands, the backup task
     "disclosure",
     "managers",
+    "knowledge",
 ]
 
 MIDDLEWARE = [

@@ -33,7 +33,10 @@ urlpatterns = [
     path("", account_views.home, name="home"),
     path("", include("accounts.urls")),
     path("portal/service/", include("managers.urls_portal")),  # reports, availability, announcements
+    path("kb/", include("knowledge.urls.reader")),  # public articles need no login
+    path("portal/kb/", include("knowledge.urls.portal")),
     path("portal/", include("tickets.urls.portal")),
+    path("desk/kb/", include("knowledge.urls.desk")),
     path("desk/", include("tickets.urls.desk")),
     path("manager/", include("managers.urls")),
 ]

@@ -38,6 +38,8 @@ AREAS = {
     # Extended: mail is a support channel, so the mail drafts are among the pages.
     "coordinator@extra.example": {
         "portal",
+        "portal_kb",
+        "kb",
         "service",
         "accounts:profile",
         "accounts:api_tokens",
@@ -45,13 +47,14 @@ AREAS = {
     },
     "user@voorbeeld.example": {
         "portal",
+        "kb",
         "service",
         "accounts:profile",
         "accounts:api_tokens",
         "accounts:organisation_detail",
     },
-    "agent@sla-portal.example": {"desk", "accounts:profile", "accounts:api_tokens"},
-    "manager@sla-portal.example": {"manager", "desk", "accounts", "disclosure:list"},
+    "agent@sla-portal.example": {"desk", "desk_kb", "kb", "accounts:profile", "accounts:api_tokens"},
+    "manager@sla-portal.example": {"manager", "desk", "desk_kb", "kb", "accounts", "disclosure:list"},
 }
 
 # Routes of an area that no link leads to, and why. Everything else must be found.
@@ -68,6 +71,9 @@ NOT_LINKED = {
     "desk:presence": "pinged by the ticket page's script (who else has it open), not a link",
     "accounts:sso_edit": "an SSO set-up: the demo has none",
     "accounts:sso_remove": "an SSO set-up: the demo has none",
+    "portal_kb:suggest": "fetched by the registration form's script (static/js/kb_suggest.js)",
+    "portal_kb:thanks": 'the redirect after "This solved it"',
+    "desk_kb:pick": "fetched by the reply box's script (static/js/kb_pick.js)",
 }
 # Routes of a namespace a role shares but does not use (a coordinator's pages are not a
 # customer user's, change approvals are a manager's).

@@ -54,6 +54,7 @@ class Command(BaseCommand):
                 TOTP.activate(user, secret)
             rows.append((email, role.label, user.organisation or "-", secret or "-"))
         self.seed_tickets(organisations)
+        self.seed_articles()
         self.stdout.write(f"Demo users (password for all: {DEMO_PASSWORD})")
         for email, role, organisation, secret in rows:
             self.stdout.write(f"  {email:32} {role!s:22} {organisation!s:22} TOTP secret: {secret}")
@@ -65,6 +66,14 @@ class Command(BaseCommand):
         agent = User.objects.get(email="agent@sla-portal.example")
         if created := demo_tickets_create(organisations=organisations, agent=agent):
             self.stdout.write(f"Created {created} demo tickets.")
+
+    def seed_articles(self) -> None:
+        from knowledge.demo import demo_articles_create
+
+        agent = User.objects.get(email="agent@sla-portal.example")
+        manager = User.objects.get(email="manager@sla-portal.example")
+        if created := demo_articles_create(agent=agent, manager=manager):
+            self.stdout.write(f"Created {created} demo knowledge base articles.")
 
     def seed_service_levels(self, organisations: dict[str, Organisation]) -> None:
         """Give each demo organisation a contract once the SLA engine provides them."""

@@ -1,0 +1,76 @@
+"""Search and suggestions: Dutch and English stemming on PostgreSQL, ranked, and only what
+the reader may see (anonymous: public; customers: public and customers'; staff: all)."""
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.db import connection
+
+from accounts.models import Role
+from accounts.tests.factories import UserFactory
+from knowledge import selectors
+from knowledge.models import ArticleStatus
+
+pytestmark = pytest.mark.django_db
+postgres_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="stemming and ranking are PostgreSQL's full-text search"
+)
+
+
+@postgres_only
+def test_dutch_words_match_their_stem(make_article):
+    article = make_article(
+        title="Printers geven lege afdrukken", body="Controleer de stuurprogramma's.", language="nl"
+    )
+    make_article(title="Wachtwoord vergeten", body="Vraag een nieuw wachtwoord aan.", language="nl")
+    found = list(selectors.article_search(user=AnonymousUser(), q="printer afdruk"))
+    assert found == [] or found == [article]  # anonymous sees no customers' article
+    customer = UserFactory()
+    assert list(selectors.article_search(user=customer, q="printer afdruk")) == [article]
+    assert list(selectors.article_search(user=customer, q="stuurprogramma")) == [article]
+
+
+@postgres_only
+def test_english_words_match_their_stem(make_article):
+    article = make_article(title="Exports failing at night", body="The scheduler stopped running exports.")
+    customer = UserFactory()
+    assert list(selectors.article_search(user=customer, q="export fails")) == [article]
+    assert list(selectors.article_search(user=customer, q="schedulers run")) == [article]
+
+
+@postgres_only
+def test_a_match_in_the_title_ranks_above_one_in_the_text(make_article):
+    in_text = make_article(title="General settings", body="How the invoice layout is chosen. " * 3)
+    in_title = make_article(title="Invoice layout", body="Choose a template.")
+    customer = UserFactory()
+    assert list(selectors.article_search(user=customer, q="invoice layout")) == [in_title, in_text]
+
+
+@postgres_only
+def test_suggestions_read_the_typed_title_loosely(make_article):
+    printer = make_article(title="Printer prints blank pages")
+    make_article(title="Password forgotten", body="Ask for a new password.")
+    coordinator = UserFactory(role=Role.COORDINATOR)
+    # not every word of the typed title is in the article, and a quote does no harm
+    suggestions = selectors.article_suggestions(user=coordinator, text="our printer's output is blank!")
+    assert suggestions[0] == printer and len(suggestions) == 1
+
+
+def test_suggestions_of_nothing_typed_are_none(make_article):
+    make_article()
+    assert selectors.article_suggestions(user=UserFactory(role=Role.COORDINATOR), text=" ,. ") == []
+
+
+def test_each_reader_sees_what_the_visibility_allows(make_article, make_staff):
+    public = make_article(title="Public note about exports", visibility="public")
+    customers = make_article(title="Customers note about exports", visibility="customers")
+    staff_only = make_article(title="Staff note about exports", visibility="staff")
+    draft = make_article(title="Draft note about exports", visibility="public", status=ArticleStatus.DRAFT)
+    # anonymous: public only; customers of any organisation (tenant neutral): public and customers'
+    assert set(selectors.article_visible_to(AnonymousUser())) == {public}
+    for customer in (UserFactory(), UserFactory(role=Role.COORDINATOR)):
+        assert set(selectors.article_visible_to(customer)) == {public, customers}
+        assert set(selectors.article_search(user=customer, q="exports")) == {public, customers}
+    # staff read everything, drafts included; their search shows only what is published
+    agent = make_staff(totp=False)
+    assert set(selectors.article_visible_to(agent)) == {public, customers, staff_only, draft}
+    assert set(selectors.article_search(user=agent, q="exports")) == {public, customers, staff_only}
