@@ -6,8 +6,9 @@ navigation (every `<nav>` and sub-navigation, breadth-first, two levels deep) an
 page found, the first link of its tables (a ticket, a report, an organisation: one per route).
 Pages other helpers add are covered as soon as a navigation links to them.
 
-Each page (each route, checked for the first role that reaches it) is loaded once at 390×844: the browser measures `scrollWidth <= innerWidth` and axe
-runs; then the viewport becomes 1366×768 and axe runs again. axe-core is vendored in
+Each page (each route, checked for the first role that reaches it) is loaded once at 390 by
+844 px: the browser measures `scrollWidth <= innerWidth` and axe runs; then the viewport
+becomes 1366 by 768 px and axe runs again. axe-core is vendored in
 `tests/vendor/axe-core/` (see VERSION.txt) and injected as an init script, which the page's
 Content-Security-Policy does not see (the application never serves it).
 
@@ -52,8 +53,8 @@ ROLES = [
 SKIP_PREFIXES = ("/admin/", "/static/", "/media/", "/api/", "/i18n/", "/accounts/logout/", "/healthz")
 
 # The links the walk follows: navigations, and the first link of a page's tables.
-NAV_LINKS = """() => [...document.querySelectorAll('nav a[href], .subnav a[href], #nav-profile, main a.button[href]')]
-    .map(a => a.getAttribute('href'))"""
+NAV_LINKS = """() => [...document.querySelectorAll(
+    'nav a[href], .subnav a[href], #nav-profile, main a.button[href]')].map(a => a.getAttribute('href'))"""
 DETAIL_LINKS = """() => [...document.querySelectorAll('main table a[href], main .detail-link')]
     .map(a => a.getAttribute('href'))"""
 OVERFLOW = """() => {
@@ -70,8 +71,10 @@ OVERFLOW = """() => {
     for (const el of document.body.querySelectorAll('*')) {
         const r = el.getBoundingClientRect();
         if (r.right > window.innerWidth + 1 && r.width > 0 && !clipped(el)) {
-            const cls = el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\\s+/).join('.') : '';
-            out.push(`${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}${cls} (right ${Math.round(r.right)})`);
+            const cls = typeof el.className === 'string' && el.className
+                ? '.' + el.className.trim().split(/\\s+/).join('.') : '';
+            const name = `${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}${cls}`;
+            out.push(`${name} (right ${Math.round(r.right)})`);
         }
         if (out.length >= 6) break;
     }
