@@ -18,7 +18,7 @@ from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP
 from django.conf import settings
 from django.contrib.auth import authenticate
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -117,11 +117,9 @@ def account_request_approve(
     The account joins ``organisation``; or, given a ``service_level``, a new organisation named
     ``new_organisation`` (else as the request says) with a contract on that level from
     ``contract_from`` (else today); or, given neither, the organisation of the request's name,
-    made if there is none. A coordinator seat goes through the desk's own check
-    (``tickets.services.organisation_coordinator_assign``: the level's maximum in the policy
-    version in force); a refusal raises ValidationError and writes nothing at all."""
-    from tickets.services import organisation_coordinator_assign  # tickets imports accounts
-
+    made if there is none. A coordinator seat goes through ``organisation_coordinator_assign``
+    (the level's maximum in the policy version in force); a refusal raises ValidationError and
+    writes nothing at all."""
     if role not in (Role.CUSTOMER_USER, Role.COORDINATOR):
         raise ValidationError({"role": _("Choose customer user or coordinator.")})
     account_request = AccountRequest.objects.select_for_update().get(pk=account_request.pk)
@@ -154,6 +152,51 @@ def account_request_approve(
     account_request.user = user
     account_request.save()
     user_send_welcome(user=user)
+    return user
+
+
+@transaction.atomic
+def organisation_coordinator_assign(*, user: User, by: User) -> User:
+    """Make a customer user a coordinator, within the maximum of the policy version in force
+    today (§1.2.2: 2 on Default, 4 on Extended; document 000: 1 and 3). The organisation row is
+    locked so two managers cannot both add the last."""
+    from sla import selectors as sla_selectors  # sla's models import accounts'
+
+    if not by.is_manager:
+        raise PermissionDenied(_("Only a support manager may assign coordinators."))
+    if not user.is_customer:
+        raise ValidationError(_("Only customer users can be coordinators."))
+    organisation = Organisation.objects.select_for_update().get(pk=user.organisation_id)
+    contract = sla_selectors.contract_in_force(organisation_id=organisation.pk, on=timezone.localdate())
+    if contract is None:
+        raise ValidationError(
+            _("%(organisation)s has no contract in force.") % {"organisation": organisation}
+        )
+    if user.role == Role.COORDINATOR:
+        return user
+    level = contract.service_level
+    terms = sla_selectors.level_terms(service_level=level, on=timezone.localdate())
+    current = organisation.users.filter(role=Role.COORDINATOR, is_active=True).count()
+    if terms is None or current >= terms.max_coordinators:
+        raise ValidationError(
+            _(
+                "%(organisation)s already has %(count)d coordinators, the maximum on the %(level)s "
+                "level. Revoke one first."
+            )
+            % {"organisation": organisation, "count": current, "level": level.name}
+        )
+    user.role = Role.COORDINATOR
+    user.save(update_fields=["role"])
+    return user
+
+
+@transaction.atomic
+def organisation_coordinator_revoke(*, user: User, by: User) -> User:
+    if not by.is_manager:
+        raise PermissionDenied(_("Only a support manager may revoke coordinators."))
+    if user.role == Role.COORDINATOR:
+        user.role = Role.CUSTOMER_USER
+        user.save(update_fields=["role"])
     return user
 
 

@@ -250,7 +250,7 @@ def main() -> None:
         figures = load(args.tickets)
         manager = figures["manager"]
         print(f"load:               {figures['load_s']:8.2f} s  (insert + vacuum analyze)")
-    from sla.rollup import compliance_rollup_rebuild, compliance_rollup_refresh
+    from managers.rollup import compliance_rollup_rebuild, compliance_rollup_refresh
 
     started = time.perf_counter()
     days = compliance_rollup_rebuild()

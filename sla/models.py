@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import NotificationTopic
 from accounts.tenancy import TenantQuerySet
-from tickets.choices import Impact, Priority, TicketKind, Urgency
+from sla.choices import Impact, Priority, TicketKind, Urgency
 
 
 class Weekday(models.IntegerChoices):
@@ -755,7 +755,7 @@ class ServiceReport(models.Model):
     )  # empty: the quarterly beat job
     created_at = models.DateTimeField(auto_now_add=True)
     # When it was last (re)queued: a report queued long ago was never enqueued (the broker was
-    # down) and sla.tasks.sla_catch_up_task enqueues it again.
+    # down) and managers.tasks.service_reports_catch_up_task enqueues it again.
     queued_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     emailed_at = models.DateTimeField(null=True, blank=True)
@@ -782,7 +782,7 @@ class ServiceReport(models.Model):
 class ComplianceDay(models.Model):
     """The clocks that stopped on one day (Amsterdam), counted per clock kind, service level,
     priority and calendar: the dashboard's trend and published figures read these few rows
-    instead of a million clocks. Kept by ``sla.rollup.compliance_rollup_refresh`` (every
+    instead of a million clocks. Kept by ``managers.rollup.compliance_rollup_refresh`` (every
     minute: new days and the days whose clocks changed) and rebuilt nightly; today and any
     day not yet rolled up are counted from the clocks themselves.
 

@@ -434,10 +434,9 @@ class TicketLine:
 
     @cached_property
     def reference(self) -> str:
-        """The ticket's own ``reference``, without building a Ticket (~250 µs with its fields)."""
-        from tickets.models import Ticket
-
-        return Ticket.reference.fget(self)
+        """The ticket's own ``reference``, without building a Ticket (~250 µs with its fields).
+        The ticket model is the clock's relation's: the engine imports nothing from the desk."""
+        return Clock._meta.get_field("ticket").related_model.reference.fget(self)
 
 
 @dataclass

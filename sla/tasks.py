@@ -26,38 +26,6 @@ def sla_calendar_recompute_task(*, calendar_id: int) -> int:
 @shared_task
 def sla_catch_up_task() -> dict:
     """What a down broker kept from being enqueued after a commit, and no other beat redoes:
-    calendar recomputes and service reports (sla_portal.tasks_util)."""
-    from sla.reports import service_reports_requeue
-
-    return {"calendars": services.sla_calendars_catch_up(), "reports": service_reports_requeue()}
-
-
-# --- managers: service reports -------------------------------------------------------------
-
-
-@shared_task
-def service_report_generate_task(*, report_id: int) -> int:
-    from sla.reports import service_report_generate
-
-    return service_report_generate(report_id=report_id).pk
-
-
-@shared_task
-def service_reports_due_task() -> int:
-    from sla.reports import service_reports_due
-
-    return len(service_reports_due())
-
-
-@shared_task
-def compliance_rollup_refresh_task() -> int:
-    from sla.rollup import compliance_rollup_refresh
-
-    return compliance_rollup_refresh()
-
-
-@shared_task
-def compliance_rollup_rebuild_task() -> int:
-    from sla.rollup import compliance_rollup_rebuild
-
-    return compliance_rollup_rebuild()
+    calendar recomputes (sla_portal.tasks_util). The service reports' own catch-up is
+    managers.tasks.service_reports_catch_up_task."""
+    return {"calendars": services.sla_calendars_catch_up()}

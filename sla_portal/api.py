@@ -14,8 +14,8 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from accounts.models import IdempotencyKey
+from sla_portal.errors import StaleVersion
 from sla_portal.outage import OUTAGE_ERRORS, RETRY_AFTER_SECONDS, outage_message
-from tickets.services import TicketConflict
 
 
 def exception_handler(exc, context):
@@ -30,7 +30,7 @@ def exception_handler(exc, context):
         exc = exceptions.PermissionDenied(str(exc) or None)
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
-    elif isinstance(exc, TicketConflict):  # a stale expected_version
+    elif isinstance(exc, StaleVersion):  # a stale expected_version (tickets' TicketConflict)
         exc = Conflict(str(exc))
     elif isinstance(exc, OUTAGE_ERRORS):  # Redis, the broker or the database is down
         exc = ServiceUnavailable(outage_message())

@@ -25,6 +25,7 @@ app.conf.beat_schedule = {
     },
     # Calendar recomputes and service reports whose enqueue failed (sla_portal.tasks_util).
     "catch-up": {"task": "sla.tasks.sla_catch_up_task", "schedule": 300.0},
+    "service-reports-catch-up": {"task": "managers.tasks.service_reports_catch_up_task", "schedule": 300.0},
     # Service reports of the period that just ended: every morning; the job itself waits for a
     # working day and makes each missing report once, so a day the beat was down is caught up.
     "service-reports": {"task": "sla.tasks.service_reports_due_task", "schedule": crontab(hour=6, minute=15)},

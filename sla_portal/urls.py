@@ -29,7 +29,7 @@ urlpatterns = [
     path("request-account/", account_views.account_request_create, name="account_request"),
     path("", account_views.home, name="home"),
     path("", include("accounts.urls")),
-    path("portal/service/", include("sla.urls_portal")),  # reports, availability, announcements
+    path("portal/service/", include("managers.urls_portal")),  # reports, availability, announcements
     path("portal/", include("tickets.urls.portal")),
     path("desk/", include("tickets.urls.desk")),
     path("manager/", include("managers.urls")),

@@ -15,9 +15,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def _data():
     """A breached ticket, one at risk, one waiting, a week of stopped clocks and a report."""
+    from managers.reports import report_content, report_html, report_pdf
     from sla import services
     from sla.models import ReportStatus, ServiceReport
-    from sla.reports import report_content, report_html, report_pdf
     from sla.tests.factories import organisation_on_level
     from tickets.services import ticket_create
 

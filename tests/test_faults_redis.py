@@ -38,9 +38,10 @@ from accounts.models import (
 from accounts.services import api_token_create
 from accounts.tasks import notification_deliver_pending_task, webhook_deliver_due_task
 from conftest import login_with_second_factor
-from sla.announcements import announcement_publish
+from managers.announcements import announcement_publish
+from managers.reports import service_report_request
+from managers.tasks import service_reports_catch_up_task
 from sla.models import Calendar, ReportStatus, ServiceReport
-from sla.reports import service_report_request
 from sla.services import calendar_changed
 from sla.tasks import sla_catch_up_task
 from sla_portal.celery import app
@@ -285,8 +286,10 @@ def test_what_could_not_be_enqueued_after_a_commit_is_caught_up_by_the_beat(own_
     ServiceReport.objects.filter(pk=report.pk).update(queued_at=timezone.now() - timedelta(minutes=11))
     with start_worker(app, perform_ping_check=False, pool="solo", loglevel="WARNING"):
         sla_catch_up_task.delay()
+        service_reports_catch_up_task.delay()
         _wait_for(lambda: ServiceReport.objects.get(pk=report.pk).status == ReportStatus.DONE, timeout=25)
         sla_catch_up_task.delay()  # a second run finds nothing left
+        service_reports_catch_up_task.delay()
         notification_deliver_pending_task.delay()
         _wait_for(lambda: not Notification.objects.filter(sent_at__isnull=True).exists())
     calendar.refresh_from_db()

@@ -165,7 +165,7 @@ def _pdf_text(pdf: bytes) -> str:
     [("en", r"1 Sep 2026 - 30 Nov 2026"), ("nl", r"1 sep 2026 - 30 nov 2026")],
 )
 def test_the_pdf_report_writes_dates_the_same_way(language, period):
-    from sla.reports import report_content, report_pdf
+    from managers.reports import report_content, report_pdf
     from sla.tests.factories import organisation_on_level
 
     organisation = organisation_on_level("extended", name="Zorggroep Extra")

@@ -21,7 +21,7 @@ from django.urls.exceptions import Resolver404
 from django.utils import timezone
 
 from accounts.models import AccountRequest, Organisation, User
-from sla.announcements import policy_version_announce
+from managers.announcements import policy_version_announce
 from sla.models import ReportStatus, ServiceReport
 
 pytestmark = pytest.mark.django_db

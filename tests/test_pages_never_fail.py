@@ -16,7 +16,7 @@ from django.utils import timezone
 from accounts.models import Role
 from accounts.services import account_request_create
 from conftest import login_with_second_factor
-from sla.announcements import policy_version_announce
+from managers.announcements import policy_version_announce
 from sla.models import ReportStatus, ServiceReport
 from tickets.models import SavedView
 from tickets.services import mail_draft_create

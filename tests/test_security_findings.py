@@ -112,7 +112,7 @@ def test_an_outage_in_year_9999_is_a_form_error(manager_client):
 
 @pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
 def test_a_csv_cell_that_a_spreadsheet_would_run_is_neutralised(start):
-    from sla.csv_export import csv_cell
+    from managers.csv_export import csv_cell
 
     assert csv_cell(f"{start}HYPERLINK(1)") == f"'{start}HYPERLINK(1)"
     assert csv_cell("Plain text") == "Plain text" and csv_cell(-3) == -3

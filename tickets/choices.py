@@ -4,6 +4,9 @@ from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+# The SLA's own vocabulary (its priority matrix and targets), which tickets speak too.
+from sla.choices import Impact, Priority, TicketKind, Urgency  # noqa: F401
+
 # (field, language) -> {value: label}
 _choice_labels: dict[tuple, dict] = {}
 
@@ -19,32 +22,6 @@ def choice_label(obj, name: str) -> str:
         labels = _choice_labels[key] = {value: str(label) for value, label in field.flatchoices}
     value = getattr(obj, field.attname)
     return labels.get(value, value)
-
-
-class TicketKind(models.TextChoices):
-    INCIDENT = "incident", _("Incident")
-    INFORMATION_REQUEST = "information_request", _("Information request")
-    SERVICE_REQUEST = "service_request", _("Service request")
-    ENHANCEMENT_REQUEST = "enhancement_request", _("Enhancement request")
-    CHANGE = "change", _("Change")
-
-
-class Priority(models.IntegerChoices):
-    HIGH = 1, _("High")
-    NORMAL = 2, _("Normal")
-    LOW = 3, _("Low")
-
-
-class Impact(models.IntegerChoices):
-    I1 = 1, _("I-1: a large number (~80%) of users, data or processes cannot work")
-    I2 = 2, _("I-2: a select number of users, data or processes cannot work")
-    I3 = 3, _("I-3: a select number works, but with inconvenience")
-
-
-class Urgency(models.IntegerChoices):
-    U1 = 1, _("U-1: business cannot continue, or it coincides with a critical deadline")
-    U2 = 2, _("U-2: business is seriously affected")
-    U3 = 3, _("U-3: business is not seriously affected; a nuisance")
 
 
 class TicketStatus(models.TextChoices):

@@ -13,8 +13,8 @@ from accounts.models import (
     User,
     subscribable_topics,
 )
-from sla.forms import BoundedDateField
 from sla.models import ServiceLevel
+from sla_portal.forms import BoundedDateField
 from tickets.choices import (
     BugStatus,
     ChangeType,

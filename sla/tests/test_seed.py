@@ -4,7 +4,6 @@ from datetime import date, time
 
 import pytest
 
-from sla.availability import availability_target_for
 from sla.models import Calendar, Holiday, PolicyVersion, PriorityRule, ServiceLevel, Target
 from sla.selectors import level_terms
 
@@ -107,14 +106,3 @@ def test_level_terms_are_those_of_the_policy_version_in_force(on, default, exten
     assert (terms["default"].channel_mail, terms["extended"].channel_mail) == (False, True)
     assert (terms["default"].channel_phone, terms["extended"].channel_phone) == (False, True)
     assert not terms["default"].own_consultant and terms["extended"].own_consultant
-
-
-@pytest.mark.parametrize(
-    ("year", "percent"), [(2019, "99.80"), (2022, "99.80"), (2023, "99.00"), (2045, "99.00")]
-)
-def test_the_availability_target_is_that_of_the_policy_version_in_force(year, percent):
-    """Document 000 §5.1.1: "het beoogde servicebeschikbaarheidsdoel van 99,8% uptime"; document 001
-    §5.2: "een beschikbaarheid van 99% per kalenderjaar". A year is measured against the version
-    in force at its end."""
-    assert str(availability_target_for(year=year)) == percent
-    assert str(PolicyVersion.objects.get(document="000").availability_percent) == "99.80"

@@ -1,5 +1,8 @@
 """Writes of tickets: registration and the workflow. Views, API and tasks all call these."""
 
+# Coordinator seats are the accounts' (the level's maximum comes from the SLA); the desk's
+# pages call them from here too.
+from accounts.services import organisation_coordinator_assign, organisation_coordinator_revoke
 from tickets.services._common import TicketConflict
 from tickets.services.attachments import attachment_validate, attachments_store
 from tickets.services.consultancy import (
@@ -18,8 +21,6 @@ from tickets.services.registration import (
     MailResult,
     coverage_check,
     mail_parse,
-    organisation_coordinator_assign,
-    organisation_coordinator_revoke,
     ticket_create,
     ticket_mail_receive,
     ticket_register,

@@ -14,12 +14,13 @@ from accounts.models import Notification, NotificationTopic, Role, User, Webhook
 from accounts.services import notifications_queue, site_url
 from accounts.webhooks import webhook_emit
 from sla.models import Clock, ClockState
+from sla_portal.errors import StaleVersion
 from tickets import selectors
 from tickets.choices import ProcessStep, RaciLetter, RaciRole
 from tickets.models import Ticket, TicketChange
 
 
-class TicketConflict(Exception):
+class TicketConflict(StaleVersion):
     """The ticket changed since the form was shown: the second of two concurrent edits."""
 
     def __init__(self, ticket: Ticket, seen_version: int):

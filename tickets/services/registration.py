@@ -236,49 +236,6 @@ def ticket_register(
     return ticket
 
 
-@transaction.atomic
-def organisation_coordinator_assign(*, user: User, by: User) -> User:
-    """Make a customer user a coordinator, within the maximum of the policy version in force
-    today (§1.2.2: 2 on Default, 4 on Extended; document 000: 1 and 3). The organisation row is
-    locked so two managers cannot both add the last."""
-    if not by.is_manager:
-        raise PermissionDenied(_("Only a support manager may assign coordinators."))
-    if not user.is_customer:
-        raise ValidationError(_("Only customer users can be coordinators."))
-    organisation = Organisation.objects.select_for_update().get(pk=user.organisation_id)
-    contract = sla_selectors.contract_in_force(organisation_id=organisation.pk, on=timezone.localdate())
-    if contract is None:
-        raise ValidationError(
-            _("%(organisation)s has no contract in force.") % {"organisation": organisation}
-        )
-    if user.role == Role.COORDINATOR:
-        return user
-    level = contract.service_level
-    terms = sla_selectors.level_terms(service_level=level, on=timezone.localdate())
-    current = organisation.users.filter(role=Role.COORDINATOR, is_active=True).count()
-    if terms is None or current >= terms.max_coordinators:
-        raise ValidationError(
-            _(
-                "%(organisation)s already has %(count)d coordinators, the maximum on the %(level)s "
-                "level. Revoke one first."
-            )
-            % {"organisation": organisation, "count": current, "level": level.name}
-        )
-    user.role = Role.COORDINATOR
-    user.save(update_fields=["role"])
-    return user
-
-
-@transaction.atomic
-def organisation_coordinator_revoke(*, user: User, by: User) -> User:
-    if not by.is_manager:
-        raise PermissionDenied(_("Only a support manager may revoke coordinators."))
-    if user.role == Role.COORDINATOR:
-        user.role = Role.CUSTOMER_USER
-        user.save(update_fields=["role"])
-    return user
-
-
 # --- inbound mail -------------------------------------------------------------------------
 
 REFERENCE_RE = re.compile(r"\bT-(\d{6,})\b", re.IGNORECASE)
