@@ -138,7 +138,7 @@ def test_a_coordinator_objects_within_a_month_but_not_after(announced):
         motivation="De nieuwe reactietijden passen niet bij ons contract.",
     )
     assert objection.organisation_id == coordinator.organisation_id
-    with pytest.raises(ValidationError, match="ended on 2026-12-23 10:00"):
+    with pytest.raises(ValidationError, match="ended on 23 Dec 2026, 10:00"):
         announcements.policy_objection_file(
             policy_version=announced,
             by=late,
