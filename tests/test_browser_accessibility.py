@@ -259,3 +259,29 @@ def test_screenshots_of_the_main_pages_at_both_widths(browser, live_server, demo
             page.screenshot(path=str(target), full_page=viewport is LAPTOP)
             assert target.stat().st_size > 5000, target
         context.close()
+
+
+def test_on_a_phone_the_top_bar_folds_into_a_menu_the_keyboard_opens(browser, live_server, agent):
+    """At 390 px "Log out" and the language switch sit behind one "Menu" button (issue 17: they
+    were off screen); Enter opens it, Escape closes it and gives the focus back."""
+    context = browser.new_context(locale="en-GB", viewport=PHONE)
+    context.add_cookies([_session_cookie(live_server, agent)])
+    page = context.new_page()
+    page.goto(live_server.url + "/desk/")
+    toggle = page.locator(".menu-toggle")
+    log_out = page.get_by_role("button", name="Log out")
+    assert toggle.is_visible() and toggle.get_attribute("aria-expanded") == "false"
+    assert not log_out.is_visible()
+    toggle.focus()
+    page.keyboard.press("Enter")
+    assert toggle.get_attribute("aria-expanded") == "true"
+    assert log_out.is_visible() and page.locator(".lang button").first.is_visible()
+    box = log_out.bounding_box()
+    assert box is not None and box["x"] + box["width"] <= PHONE["width"]
+    page.keyboard.press("Escape")
+    assert toggle.get_attribute("aria-expanded") == "false" and not log_out.is_visible()
+    assert page.evaluate("document.activeElement.classList.contains('menu-toggle')")
+    # At 1366 px there is no menu button: the bar shows everything.
+    page.set_viewport_size(LAPTOP)
+    assert not toggle.is_visible() and log_out.is_visible()
+    context.close()
