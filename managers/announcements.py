@@ -21,6 +21,7 @@ from sla.models import (
     Target,
 )
 from sla.selectors import policy_version_in_force
+from sla_portal.formatting import date_text, datetime_text
 from sla_portal.tasks_util import enqueue_on_commit
 
 #: SPEC §8: announced one month before they take effect; objections within one month.
@@ -120,8 +121,8 @@ def maintenance_period_validate(
                     "%(end)s lies outside it."
                 )
                 % {
-                    "start": f"{timezone.localtime(first_start):%Y-%m-%d %H:%M}",
-                    "end": f"{timezone.localtime(first_end):%Y-%m-%d %H:%M}",
+                    "start": datetime_text(first_start),
+                    "end": datetime_text(first_end),
                 }
             }
         )
@@ -133,8 +134,8 @@ def _announcement_mail(announcement: Announcement, user: User) -> Notification:
         body = announcement.body
         if announcement.maintenance_starts_at and announcement.maintenance_ends_at:
             body += "\n\n" + _("Maintenance from %(start)s until %(end)s (Amsterdam time).") % {
-                "start": f"{timezone.localtime(announcement.maintenance_starts_at):%Y-%m-%d %H:%M}",
-                "end": f"{timezone.localtime(announcement.maintenance_ends_at):%Y-%m-%d %H:%M}",
+                "start": datetime_text(announcement.maintenance_starts_at),
+                "end": datetime_text(announcement.maintenance_ends_at),
             }
         if announcement.release_notes:
             body += "\n\n" + _("Release notes") + ":\n" + announcement.release_notes
@@ -152,7 +153,7 @@ def effective_from_check(effective_from: date, *, at: datetime, exclude_pk: int 
                     "An SLA change takes effect at least one month after its announcement: "
                     "%(date)s at the earliest."
                 )
-                % {"date": earliest.isoformat()}
+                % {"date": date_text(earliest)}
             }
         )
     if PolicyVersion.objects.filter(effective_from=effective_from).exclude(pk=exclude_pk).exists():
@@ -220,7 +221,7 @@ def policy_version_notify(version: PolicyVersion, *, by: User, at: datetime) -> 
         published_at=at,
         published_by=by,
         title=_("SLA change from %(date)s: %(name)s")
-        % {"date": version.effective_from.isoformat(), "name": version.name},
+        % {"date": date_text(version.effective_from), "name": version.name},
         body=version.notes,
     )
     coordinators = User.objects.filter(
@@ -239,19 +240,19 @@ def objection_deadline(version: PolicyVersion) -> datetime | None:
 def _change_notice(version: PolicyVersion, user: User) -> Notification:
     deadline = objection_deadline(version)
     with translation.override(user.language):
-        subject = _("SLA change from %(date)s") % {"date": version.effective_from.isoformat()}
+        subject = _("SLA change from %(date)s") % {"date": date_text(version.effective_from)}
         body = "\n\n".join(
             filter(
                 None,
                 [
                     _("The SLA changes: %(name)s takes effect on %(date)s.")
-                    % {"name": version.name, "date": version.effective_from.isoformat()},
+                    % {"name": version.name, "date": date_text(version.effective_from)},
                     version.notes,
                     _(
                         "As coordinator of %(organisation)s you may object, with your reasons, in the portal "
                         "until %(deadline)s."
                     )
-                    % {"organisation": user.organisation, "deadline": f"{deadline:%Y-%m-%d %H:%M}"},
+                    % {"organisation": user.organisation, "deadline": datetime_text(deadline)},
                 ],
             )
         )
@@ -277,7 +278,7 @@ def policy_objection_file(
                 "The period for objections to this SLA change ended on %(date)s; "
                 "an objection can no longer be filed."
             )
-            % {"date": f"{deadline:%Y-%m-%d %H:%M}"}
+            % {"date": datetime_text(deadline)}
         )
     motivation = motivation.strip()
     if len(motivation) < MIN_MOTIVATION:

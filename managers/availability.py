@@ -29,6 +29,7 @@ from accounts.models import NotificationTopic
 from managers.rollup import day_start
 from sla.models import Announcement, HostedProduct, MaintenanceWindow, Outage
 from sla.selectors import policy_version_in_force
+from sla_portal.formatting import datetime_text
 
 UTC = ZoneInfo("UTC")
 Interval = tuple[datetime, datetime]
@@ -348,4 +349,4 @@ def outage_record(
 
 
 def _local(instant: datetime) -> str:
-    return f"{timezone.localtime(instant):%Y-%m-%d %H:%M}"
+    return datetime_text(instant)

@@ -45,6 +45,7 @@ from sla.selectors import (
     clock_explain,
     level_terms,
 )
+from sla_portal.formatting import date_text, datetime_text, percent_text, time_text
 from sla_portal.tasks_util import enqueue, enqueue_on_commit
 from tickets.choices import Priority, TicketKind
 
@@ -294,7 +295,7 @@ def report_pdf(content: ReportContent) -> bytes:
             escape(_("Service report %(organisation)s") % {"organisation": content.organisation}),
             styles["Title"],
         ),
-        Paragraph(escape(f"{content.start:%Y-%m-%d} - {content.end:%Y-%m-%d}"), styles["Normal"]),
+        Paragraph(escape(f"{date_text(content.start)} - {date_text(content.end)}"), styles["Normal"]),
         Spacer(1, 12),
         Paragraph(escape(_("Tickets by kind and priority")), styles["Heading2"]),
     ]
@@ -314,7 +315,7 @@ def report_pdf(content: ReportContent) -> bytes:
                     row.clock,
                     row.total,
                     row.met,
-                    "—" if row.percent is None else f"{row.percent}%",
+                    percent_text(row.percent),
                     row.best_effort,
                 ]
                 for row in content.compliance
@@ -332,7 +333,7 @@ def report_pdf(content: ReportContent) -> bytes:
                     f"{breach.reference} {breach.title} — {breach.clock}, {breach.priority}: "
                     + _("deadline passed %(at)s; %(counted)s business hours counted against %(target)s")
                     % {
-                        "at": f"{timezone.localtime(breach.crossed_at):%Y-%m-%d %H:%M}",
+                        "at": datetime_text(breach.crossed_at),
                         "counted": breach.counted_hours,
                         "target": breach.target_hours,
                     }
@@ -345,16 +346,16 @@ def report_pdf(content: ReportContent) -> bytes:
             for interval in segment.explanation.intervals:
                 lines.append(
                     _("counted %(start)s - %(end)s")
-                    % {"start": f"{interval.start:%Y-%m-%d %H:%M}", "end": f"{interval.end:%H:%M}"}
+                    % {"start": datetime_text(interval.start), "end": time_text(interval.end)}
                 )
             for skipped in segment.explanation.skipped_dates:
-                lines.append(_("closed %(date)s (holiday or closure)") % {"date": skipped.isoformat()})
+                lines.append(_("closed %(date)s (holiday or closure)") % {"date": date_text(skipped)})
         for pause in breach.explanation.pauses:
-            end = f"{timezone.localtime(pause.end):%Y-%m-%d %H:%M}" if pause.end else _("still paused")
+            end = datetime_text(pause.end) if pause.end else _("still paused")
             lines.append(
                 _("paused %(start)s - %(end)s: %(reason)s")
                 % {
-                    "start": f"{timezone.localtime(pause.start):%Y-%m-%d %H:%M}",
+                    "start": datetime_text(pause.start),
                     "end": end,
                     "reason": pause.reason,
                 }
@@ -377,8 +378,8 @@ def report_pdf(content: ReportContent) -> bytes:
             + [
                 [
                     name,
-                    "—" if percent is None else f"{percent}%",
-                    f"{content.availability_target}%" if content.availability_target else "—",
+                    percent_text(percent, 2),
+                    percent_text(content.availability_target or None, 2),
                 ]
                 for name, percent, _covered, _down in content.availability
             ],

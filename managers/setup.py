@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Organisation, User
 from accounts.services import organisation_mfa_required_set
 from sla.models import Contract, MaintenanceWindow, ServiceLevel, Weekday
+from sla_portal.formatting import date_text
 from sla_portal.forms import EARLIEST_DATE, LATEST_DATE
 from tickets.choices import ProcessStep, RaciLetter, RaciRole
 from tickets.models import HoursBooking, HoursCard, Module, Product, RaciRule, Ticket
@@ -230,7 +231,7 @@ def _contract_check(*, organisation: Organisation, old: Contract | None, new: Co
                 raise ValidationError(
                     {
                         field: _("Choose a date between %(first)s and %(last)s.")
-                        % {"first": EARLIEST_DATE.isoformat(), "last": LATEST_DATE.isoformat()}
+                        % {"first": date_text(EARLIEST_DATE), "last": date_text(LATEST_DATE)}
                     }
                 )
         if new.valid_until is not None and new.valid_until < new.valid_from:
@@ -246,7 +247,7 @@ def _contract_check(*, organisation: Organisation, old: Contract | None, new: Co
                     "This period overlaps the contract on %(level)s from %(start)s: end that one first, "
                     "or choose dates outside it."
                 )
-                % {"level": overlap.service_level, "start": overlap.valid_from.isoformat()}
+                % {"level": overlap.service_level, "start": date_text(overlap.valid_from)}
             )
     touched = _first_day_touched(old, new)
     changeable = contract_changeable_from(organisation)
@@ -256,13 +257,13 @@ def _contract_check(*, organisation: Organisation, old: Contract | None, new: Co
                 "Tickets registered up to %(day)s keep the level they were registered under: a change "
                 "may take effect from %(first)s on. End this contract and add a new one from then."
             )
-            % {"day": (changeable - timedelta(days=1)).isoformat(), "first": changeable.isoformat()}
+            % {"day": date_text(changeable - timedelta(days=1)), "first": date_text(changeable)}
         )
 
 
 def _contract_summary(contract: Contract) -> str:
-    until = contract.valid_until.isoformat() if contract.valid_until else "…"
-    return f"{contract.service_level} {contract.valid_from.isoformat()} - {until}"
+    until = date_text(contract.valid_until) if contract.valid_until else "…"
+    return f"{contract.service_level} {date_text(contract.valid_from)} - {until}"
 
 
 @transaction.atomic
@@ -529,7 +530,7 @@ def hours_card_update(
         )
     if booked["last"] is not None and valid_until is not None and valid_until < booked["last"]:
         raise ValidationError(
-            {"valid_until": _("Hours were booked on it on %(day)s.") % {"day": booked["last"].isoformat()}}
+            {"valid_until": _("Hours were booked on it on %(day)s.") % {"day": date_text(booked["last"])}}
         )
     old = {
         "hours": card.hours,

@@ -157,7 +157,17 @@ class ServiceLevel(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.name
+        return str(self.display_name)
+
+    @property
+    def display_name(self) -> str:
+        """The name in the reader's language: the seeded levels' names are translated
+        ("Default" is "Standaard" in Dutch); a custom level shows the name it was given."""
+        return SEEDED_LEVEL_NAMES.get(self.name, self.name)
+
+
+# The names of the levels seeded from the SLA documents (sla/seed.py), for translation.
+SEEDED_LEVEL_NAMES = {"Default": _("Default"), "Extended": _("Extended")}
 
 
 class PolicyVersion(models.Model):

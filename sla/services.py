@@ -30,6 +30,7 @@ from sla.models import (
     TransitionKind,
 )
 from sla.selectors import business_calendar, targets_for
+from sla_portal.formatting import datetime_text
 from sla_portal.tasks_util import enqueue, enqueue_on_commit
 
 # --- clocks -----------------------------------------------------------------------------
@@ -583,13 +584,6 @@ class _DigestLines:
 
     def __init__(self, clocks: list[Crossing]) -> None:
         self.clocks = clocks
-        # Deadlines cluster on a few minutes: format each instant once.
-        formatted: dict[datetime | None, str] = {None: "-"}
-        zone = timezone.get_current_timezone()
-        for clock in clocks:
-            if clock.due_at not in formatted:
-                formatted[clock.due_at] = clock.due_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
-        self.due = {clock.pk: formatted[clock.due_at] for clock in clocks}
         self.by_language: dict[str, dict[int, str]] = {}
         self.subjects: dict[str, dict[str, str]] = {}
         self.bodies: dict[tuple[str, int], str] = {}
@@ -611,13 +605,18 @@ class _DigestLines:
                     NotificationTopic.SLA_AT_RISK: _("SLA at risk: %(count)d ticket(s)"),
                     NotificationTopic.SLA_BREACH: _("SLA breached: %(count)d ticket(s)"),
                 }
+                # Deadlines cluster on a few minutes: format each instant once per language.
+                due: dict[datetime | None, str] = {None: "-"}
+                for clock in self.clocks:
+                    if clock.due_at not in due:
+                        due[clock.due_at] = datetime_text(clock.due_at)
             self.by_language[language] = {
                 clock.pk: template
                 % {
                     "reference": clock.ticket.reference,
                     "title": clock.ticket.title,
                     "clock": labels[clock.kind],
-                    "due": self.due[clock.pk],
+                    "due": due[clock.due_at],
                 }
                 for clock in self.clocks
             }

@@ -91,6 +91,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "tickets.context_processors.navigation",
             ],
+            # The `percent` filter on every page without a {% load %} (sla_portal.formatting).
+            "builtins": ["sla_portal.templatetags.formatting"],
         },
     },
 ]
@@ -188,6 +190,8 @@ MFA_TOTP_TOLERANCE = 1
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("nl", _("Dutch"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Dates, times and numbers written one way per language (sla_portal/formats/<language>/).
+FORMAT_MODULE_PATH = ["sla_portal.formats"]
 TIME_ZONE = "Europe/Amsterdam"
 USE_I18N = True
 USE_TZ = True

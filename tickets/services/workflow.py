@@ -14,6 +14,7 @@ from accounts.models import User
 from sla import selectors as sla_selectors
 from sla import services as sla_services
 from sla.models import ClockKind
+from sla_portal.formatting import date_text
 from tickets import selectors
 from tickets.choices import (
     ACTIVE_STATUSES,
@@ -453,7 +454,7 @@ def ticket_reopen(*, ticket: Ticket, by: User, reason: str, expected_version: in
             % {
                 "days": settings.SLA_REOPEN_DAYS,
                 "reference": ticket.reference,
-                "date": timezone.localtime(ticket.resolved_at).strftime("%Y-%m-%d"),
+                "date": date_text(ticket.resolved_at),
             },
             code="invalid_transition",
         )

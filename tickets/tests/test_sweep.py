@@ -101,7 +101,7 @@ def test_crossing_at_risk_records_one_transition_and_a_digest_to_assignee_manage
     assert other_agent not in recipients(NotificationTopic.SLA_AT_RISK)
     assert not Notification.objects.exclude(topic=NotificationTopic.SLA_AT_RISK).exists()
     digest = Notification.objects.get(recipient=assignee)
-    assert ticket.reference in digest.body and "2026-11-23 11:00" in digest.body
+    assert ticket.reference in digest.body and "23 Nov 2026, 11:00" in digest.body
     assert digest.sent_at is None  # the outbox: delivered by the worker, not here
 
 
