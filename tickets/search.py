@@ -27,6 +27,7 @@ from django.db import connection
 from django.db.models import Q
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
 
 from tickets.choices import MessageKind
 
@@ -93,11 +94,11 @@ def search_tickets(user, query: str, *, limit: int = 25, offset: int = 0) -> Sea
     to know whether a next page exists, so no page ever counts all the matches."""
     query = (query or "").replace("\x00", "").strip()
     if len(query) > MAX_QUERY_LENGTH:
-        raise SearchError(f"A search is at most {MAX_QUERY_LENGTH} characters.")
+        raise SearchError(_("A search is at most %(n)s characters.") % {"n": MAX_QUERY_LENGTH})
     if not 1 <= limit <= MAX_LIMIT:
-        raise SearchError(f"The page size is between 1 and {MAX_LIMIT}.")
+        raise SearchError(_("The page size is between 1 and %(n)s.") % {"n": MAX_LIMIT})
     if not 0 <= offset <= MAX_OFFSET:
-        raise SearchError(f"Results go no further than {MAX_OFFSET}.")
+        raise SearchError(_("Results go no further than %(n)s.") % {"n": MAX_OFFSET})
     empty = SearchResult(query=query, hits=[], limit=limit, offset=offset, has_next=False)
     scope = _scope(user)
     if not query or scope is None:
