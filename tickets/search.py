@@ -34,9 +34,9 @@ from tickets.choices import MessageKind
 MAX_QUERY_LENGTH = 200
 MAX_LIMIT = 100
 # Ranking looks at the newest this many matching tickets and as many messages: a word found in
-# half a million messages is ranked among its newest thousand instead of all of them
-# (bench/search.py). Deeper pages than this are not offered.
-CANDIDATES = 1000
+# half a million messages is ranked among its newest 200 (a backward scan of the primary key
+# that stops there) instead of all of them (bench/search.py). Deeper pages are not offered.
+CANDIDATES = 200
 MAX_OFFSET = CANDIDATES
 
 # Where a hit was: shown beside each result.
