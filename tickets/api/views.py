@@ -14,6 +14,7 @@ from sla.selectors import clock_explain
 from sla_portal.api import IsSupportStaff, idempotent
 from tickets import selectors, services
 from tickets.api import serializers as s
+from tickets.api.search import SearchIn, SearchOut
 from tickets.choices import BugStatus, Clarity, ProblemType, Todo
 from tickets.downloads import attachment_response
 from tickets.models import (
@@ -25,6 +26,7 @@ from tickets.models import (
     ReprioritisationRequest,
     Ticket,
 )
+from tickets.search import SearchError, search_tickets
 
 
 class Version(serializers.Serializer):
@@ -228,6 +230,20 @@ class TicketViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         return Response(
             s.TicketSerializer(ticket, context={"request": request}).data, status=status.HTTP_201_CREATED
         )
+
+    @extend_schema(parameters=[SearchIn], responses=SearchOut)
+    @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
+    def search(self, request):
+        """Full-text search, best first: number, title, description, messages (internal notes
+        for staff only), bug references, requester, organisation - scoped like every list."""
+        data = SearchIn(data=request.query_params)
+        data.is_valid(raise_exception=True)
+        try:
+            params = data.validated_data
+            result = search_tickets(request.user, params["q"], limit=params["limit"], offset=params["offset"])
+        except SearchError as exc:
+            raise serializers.ValidationError({"q": [str(exc)]}) from exc
+        return Response(SearchOut(result).data)
 
     @extend_schema(responses=s.TicketSlaSerializer)
     @action(detail=True, methods=["get"])

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tickets.views import common, desk, workspace
+from tickets.views import common, desk, search, workspace
 
 app_name = "desk"
 urlpatterns = [
@@ -22,4 +22,5 @@ urlpatterns = [
     path("organisations/", desk.organisations, name="organisations"),
     path("organisations/<int:pk>/", desk.organisation, name="organisation"),
     path("organisations/<int:pk>/coordinators/", desk.coordinators, name="coordinators"),
+    path("search/", search.desk_search, name="search"),
 ]

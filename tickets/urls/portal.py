@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tickets.views import common, portal
+from tickets.views import common, portal, search
 
 app_name = "portal"
 urlpatterns = [
@@ -16,4 +16,5 @@ urlpatterns = [
     path("draft-files/<int:pk>/", common.mail_draft_file_download, name="draft_file"),
     path("consultancy/", portal.consultancy, name="consultancy"),
     path("preferences/", portal.preferences, name="preferences"),
+    path("search/", search.portal_search, name="search"),
 ]

@@ -1,0 +1,454 @@
+"""Full-text search over tickets and their conversations, for the desk, the portal and the API.
+
+One interface, ``search_tickets(user, query, limit=, offset=)``, two backends:
+
+* PostgreSQL: the ``search_document`` columns of tickets and messages (migration
+  ``0007_search_documents``: Dutch and English stems, GIN indexes, kept by triggers). User
+  input goes through ``websearch_to_tsquery`` (quoted phrases, ``or``, ``-word``); tokens with
+  a digit (ticket numbers, "BUG-4711", e-mail addresses with digits) match as prefixes. The
+  newest ``CANDIDATES`` matching tickets and messages are ranked with ``ts_rank_cd`` (title,
+  number and bug references weigh most, then requester and organisation, then the
+  description, then messages); only the page's rows get ``ts_headline`` snippets, which is
+  slow on long texts.
+* SQLite: ``LIKE`` over the same fields, newest first, with a plain excerpt.
+
+Scope is the tenancy of everything else: staff search every ticket, customers their own
+organisation's tickets and only public messages (an internal note's words never find a ticket
+for them, nor show in a snippet).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db import connection
+from django.db.models import Q
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+
+from tickets.choices import MessageKind
+
+MAX_QUERY_LENGTH = 200
+MAX_LIMIT = 100
+# Ranking looks at the newest this many matching tickets and as many messages: a word found in
+# half a million messages is ranked among its newest 200 (a backward scan of the primary key
+# that stops there) instead of all of them (bench/search.py). Deeper pages are not offered.
+CANDIDATES = 200
+MAX_OFFSET = CANDIDATES
+
+# Where a hit was: shown beside each result.
+WHERE_LABELS = ("number", "title", "reference", "requester", "organisation", "description", "message", "note")
+
+_START, _STOP = "\x02", "\x03"  # ts_headline's markers; stripped from the texts first
+_TOKENS = re.compile(r'"[^"]*"?|\S+')
+_DIGIT = re.compile(r"[0-9]")
+_LEXEME = re.compile(r"(!?)('(?:[^']|'')*'(?::\*)?)")
+
+
+class SearchError(ValueError):
+    """The query cannot be run as given (too long, a page out of range): a 400, not a 500."""
+
+
+@dataclass
+class SearchHit:
+    ticket_id: int
+    title: str
+    status: str
+    priority: int
+    kind: str
+    registered_at: datetime
+    organisation: str
+    rank: float
+    where: list[str] = field(default_factory=list)
+    title_html: str = ""  # SafeString: escaped, with <mark> around the terms found
+    snippet_html: str = ""
+    message_id: int | None = None
+
+    @property
+    def reference(self) -> str:
+        return f"T-{self.ticket_id:06d}"
+
+
+@dataclass
+class SearchResult:
+    query: str
+    hits: list[SearchHit]
+    limit: int
+    offset: int
+    has_next: bool
+
+    @property
+    def has_previous(self) -> bool:
+        return self.offset > 0
+
+    @property
+    def next_offset(self) -> int | None:
+        return self.offset + self.limit if self.has_next else None
+
+
+def search_tickets(user, query: str, *, limit: int = 25, offset: int = 0) -> SearchResult:
+    """The tickets ``user`` may see that match ``query``, best first; ``limit`` + 1 are read
+    to know whether a next page exists, so no page ever counts all the matches."""
+    query = (query or "").replace("\x00", "").strip()
+    if len(query) > MAX_QUERY_LENGTH:
+        raise SearchError(_("A search is at most %(n)s characters.") % {"n": MAX_QUERY_LENGTH})
+    if not 1 <= limit <= MAX_LIMIT:
+        raise SearchError(_("The page size is between 1 and %(n)s.") % {"n": MAX_LIMIT})
+    if not 0 <= offset <= MAX_OFFSET:
+        raise SearchError(_("Results go no further than %(n)s.") % {"n": MAX_OFFSET})
+    empty = SearchResult(query=query, hits=[], limit=limit, offset=offset, has_next=False)
+    scope = _scope(user)
+    if not query or scope is None:
+        return empty
+    search = _postgres_search if connection.vendor == "postgresql" else _sqlite_search
+    hits = search(scope, query, limit=limit, offset=offset)
+    if hits is None:
+        return empty
+    return SearchResult(
+        query=query, hits=hits[:limit], limit=limit, offset=offset, has_next=len(hits) > limit
+    )
+
+
+@dataclass(frozen=True)
+class _Scope:
+    organisation_id: int | None  # None: every organisation (support staff)
+    with_notes: bool
+
+
+def _scope(user) -> _Scope | None:
+    if not getattr(user, "is_authenticated", False):
+        return None
+    if user.is_support_staff:
+        return _Scope(organisation_id=None, with_notes=True)
+    if user.is_customer and user.organisation_id:
+        return _Scope(organisation_id=user.organisation_id, with_notes=False)
+    return None
+
+
+# --- the query --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    words: str  # for websearch_to_tsquery: words, "phrases", or, -word
+    prefixes: tuple[str, ...]  # tokens with a digit, matched as prefixes
+    numbers: tuple[int, ...]  # ticket numbers asked for: their ticket comes first
+
+
+def parse_query(query: str) -> ParsedQuery:
+    # "BUG-4711" and "T-000123" are indexed as "BUG 4711" and "T 000123" (the migration's
+    # tickets_search_text): split the query the same way.
+    text = re.sub(r"-(?=[0-9])", " ", query)
+    words, prefixes, numbers = [], [], []
+    for token in _TOKENS.findall(text):
+        if token.startswith('"') or not _DIGIT.search(token):
+            words.append(token)
+            continue
+        clean = re.sub(r"[^0-9A-Za-z.@_]", "", token).strip(".@_").lower()
+        if clean:
+            prefixes.append(clean)
+            if clean.isdigit() and len(clean) <= 18:
+                numbers.append(int(clean))
+    return ParsedQuery(words=" ".join(words), prefixes=tuple(dict.fromkeys(prefixes)), numbers=tuple(numbers))
+
+
+def _tsquery_text(parsed: ParsedQuery) -> str:
+    """The tsquery as text (one query): passed back as a constant, the planner estimates it."""
+    parts, params = [], {}
+    if parsed.words:
+        parts.append(
+            "(websearch_to_tsquery('dutch', %(words)s) || websearch_to_tsquery('english', %(words)s))"
+        )
+        params["words"] = parsed.words
+    if parsed.prefixes:
+        parts.append("to_tsquery('simple', %(prefixes)s)")
+        params["prefixes"] = " & ".join(f"'{prefix}':*" for prefix in parsed.prefixes)
+    if not parts:
+        return ""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT ({' && '.join(parts)})::text", params)
+        return cursor.fetchone()[0] or ""
+
+
+def any_term(tsquery: str) -> str:
+    """Every lexeme of the query, or-ed: which fields of a hit hold a term, what to highlight."""
+    lexemes = [lexeme for negated, lexeme in _LEXEME.findall(tsquery) if not negated]
+    return " | ".join(dict.fromkeys(lexemes))
+
+
+# --- PostgreSQL ---------------------------------------------------------------------------
+
+_RANKED = """
+WITH ticket_hits AS (
+    SELECT t.id AS ticket_id,
+           ts_rank_cd(t.search_document, %(q)s::tsquery) AS rank,
+           NULL::bigint AS message_id
+    FROM (SELECT id, search_document FROM tickets_ticket
+          WHERE search_document @@ %(q)s::tsquery {ticket_scope}
+          ORDER BY id DESC LIMIT %(candidates)s) AS t
+    UNION ALL  -- a ticket asked for by its number, however many others hold that number
+    SELECT id, 10, NULL FROM tickets_ticket
+    WHERE id = ANY(%(numbers)s::bigint[]) AND search_document @@ %(q)s::tsquery {ticket_scope}
+), message_hits AS (
+    SELECT m.ticket_id, ts_rank_cd(m.search_document, %(q)s::tsquery) AS rank, m.id AS message_id
+    FROM (SELECT m.id, m.ticket_id, m.search_document FROM tickets_message m {message_join}
+          WHERE m.search_document @@ %(q)s::tsquery {message_scope}
+          ORDER BY m.id DESC LIMIT %(candidates)s) AS m
+)
+SELECT ticket_id, max(rank) AS rank,
+       (array_agg(message_id ORDER BY rank DESC, message_id DESC)
+            FILTER (WHERE message_id IS NOT NULL))[1] AS message_id
+FROM (SELECT * FROM ticket_hits UNION ALL SELECT * FROM message_hits) AS hits
+GROUP BY ticket_id
+ORDER BY rank DESC, ticket_id DESC
+LIMIT %(limit)s OFFSET %(offset)s
+"""
+
+_HEADLINE_TITLE = f'HighlightAll=true, StartSel="{_START}", StopSel="{_STOP}"'
+_HEADLINE_SNIPPET = (
+    'MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=" … ", '
+    f'StartSel="{_START}", StopSel="{_STOP}"'
+)
+
+_PAGE_ROWS = """
+SELECT t.id, t.title, t.status, t.priority, t.kind, t.registered_at, o.name,
+       m.id, m.kind,
+       tickets_search_text(t.title) @@ %(any)s::tsquery,
+       tickets_search_text(concat_ws(' ', 'T-' || lpad(t.id::text, 6, '0'), t.id::text)) @@ %(any)s::tsquery,
+       tickets_search_text(b.refs) @@ %(any)s::tsquery,
+       tickets_search_text(concat_ws(' ', u.full_name, u.email, replace(u.email, '@', ' ')))
+           @@ %(any)s::tsquery,
+       tickets_search_text(o.name) @@ %(any)s::tsquery,
+       tickets_search_text(t.description) @@ %(any)s::tsquery,
+       ts_headline('dutch', translate(t.title, %(markers)s, ''), %(any)s::tsquery, %(title_options)s),
+       ts_headline('english', translate(t.title, %(markers)s, ''), %(any)s::tsquery, %(title_options)s),
+       ts_headline('dutch', s.text, %(any)s::tsquery, %(snippet_options)s),
+       ts_headline('english', s.text, %(any)s::tsquery, %(snippet_options)s),
+       s.text
+FROM unnest(%(ids)s::bigint[], %(messages)s::bigint[]) AS page(ticket_id, message_id)
+JOIN tickets_ticket t ON t.id = page.ticket_id
+JOIN accounts_organisation o ON o.id = t.organisation_id
+LEFT JOIN accounts_user u ON u.id = t.registered_by_id
+LEFT JOIN tickets_message m ON m.id = page.message_id AND m.ticket_id = t.id {message_scope}
+LEFT JOIN LATERAL (SELECT string_agg(reference, ' ') AS refs FROM tickets_bugreference
+                   WHERE ticket_id = t.id) AS b ON true
+CROSS JOIN LATERAL (SELECT translate(left(coalesce(m.body, t.description), 5000), %(markers)s, '')
+                    AS text) AS s
+WHERE true {ticket_scope}
+"""
+
+
+def _postgres_search(scope: _Scope, query: str, *, limit: int, offset: int) -> list[SearchHit] | None:
+    parsed = parse_query(query)
+    tsquery = _tsquery_text(parsed)
+    if not tsquery:
+        return None  # stop words only ("de", "the"): nothing to look for
+    params = {
+        "q": tsquery,
+        "numbers": list(parsed.numbers),
+        "candidates": CANDIDATES,
+        "limit": limit + 1,
+        "offset": offset,
+        "organisation": scope.organisation_id,
+    }
+    ticket_scope = message_join = message_scope = ""
+    if scope.organisation_id is not None:
+        ticket_scope = "AND organisation_id = %(organisation)s"
+        message_join = (
+            "JOIN tickets_ticket mt ON mt.id = m.ticket_id AND mt.organisation_id = %(organisation)s"
+        )
+    if not scope.with_notes:
+        message_scope = f"AND m.kind <> '{MessageKind.NOTE}'"
+    sql = _RANKED.format(ticket_scope=ticket_scope, message_join=message_join, message_scope=message_scope)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        ranked = cursor.fetchall()
+    if not ranked:
+        return []
+    rows = _page_rows(scope, tsquery, ranked)
+    hits = []
+    for ticket_id, rank, _message_id in ranked:
+        row = rows.get(ticket_id)
+        if row is not None:
+            row.rank = float(rank)
+            hits.append(row)
+    return hits
+
+
+def _page_rows(scope: _Scope, tsquery: str, ranked: list[tuple]) -> dict[int, SearchHit]:
+    params = {
+        "any": any_term(tsquery) or tsquery,
+        "ids": [row[0] for row in ranked],
+        "messages": [row[2] for row in ranked],
+        "markers": _START + _STOP,
+        "title_options": _HEADLINE_TITLE,
+        "snippet_options": _HEADLINE_SNIPPET,
+        "organisation": scope.organisation_id,
+    }
+    ticket_scope = "AND t.organisation_id = %(organisation)s" if scope.organisation_id is not None else ""
+    message_scope = f"AND m.kind <> '{MessageKind.NOTE}'" if not scope.with_notes else ""
+    sql = _PAGE_ROWS.format(ticket_scope=ticket_scope, message_scope=message_scope)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        results = cursor.fetchall()
+    hits = {}
+    for (
+        ticket_id,
+        title,
+        status,
+        priority,
+        kind,
+        registered_at,
+        organisation,
+        message_id,
+        message_kind,
+        in_title,
+        in_number,
+        in_reference,
+        in_requester,
+        in_organisation,
+        in_description,
+        title_nl,
+        title_en,
+        snippet_nl,
+        snippet_en,
+        text,
+    ) in results:
+        where = [
+            label
+            for label, found in (
+                ("number", in_number),
+                ("title", in_title),
+                ("reference", in_reference),
+                ("requester", in_requester),
+                ("organisation", in_organisation),
+                ("description", in_description and message_id is None),
+            )
+            if found
+        ]
+        if message_id is not None:
+            where.append("note" if message_kind == MessageKind.NOTE else "message")
+        snippet = _best_headline(snippet_nl, snippet_en)
+        if message_id is None and not in_description:
+            snippet = mark_safe(escape(_excerpt(text)))  # nosec B703 B308 - escaped  # noqa: S308
+        hits[ticket_id] = SearchHit(
+            ticket_id=ticket_id,
+            title=title,
+            status=status,
+            priority=priority,
+            kind=kind,
+            registered_at=registered_at,
+            organisation=organisation,
+            rank=0.0,
+            where=where,
+            title_html=_best_headline(title_nl, title_en),
+            snippet_html=snippet,
+            message_id=message_id,
+        )
+    return hits
+
+
+def _best_headline(*headlines: str | None) -> SafeString:
+    """The headline with the most highlights, escaped, the markers turned into <mark>."""
+    best = max((h or "" for h in headlines), key=lambda h: h.count(_START))
+    html = escape(best).replace(_START, "<mark>").replace(_STOP, "</mark>")
+    return mark_safe(html)  # nosec B703 B308 - escaped above, only our <mark> added  # noqa: S308
+
+
+def _excerpt(text: str, length: int = 200) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= length else text[:length].rsplit(" ", 1)[0] + " …"
+
+
+# --- SQLite -------------------------------------------------------------------------------
+
+
+def _sqlite_search(scope: _Scope, query: str, *, limit: int, offset: int) -> list[SearchHit]:
+    """LIKE over the same fields: the whole query as one substring, newest first."""
+    from tickets.models import Message, Ticket
+
+    tickets = Ticket.objects.all()
+    messages = Message.objects.all()
+    if scope.organisation_id is not None:
+        tickets = tickets.filter(organisation_id=scope.organisation_id)
+        messages = messages.filter(ticket__organisation_id=scope.organisation_id)
+    if not scope.with_notes:
+        messages = messages.exclude(kind=MessageKind.NOTE)
+    parsed = parse_query(query)
+    found = (
+        Q(title__icontains=query)
+        | Q(description__icontains=query)
+        | Q(bugs__reference__icontains=query)
+        | Q(registered_by__full_name__icontains=query)
+        | Q(registered_by__email__icontains=query)
+        | Q(organisation__name__icontains=query)
+        | Q(pk__in=messages.filter(body__icontains=query).values("ticket_id"))
+    )
+    if parsed.numbers:
+        found |= Q(pk__in=parsed.numbers)
+    page = list(
+        tickets.filter(found)
+        .distinct()
+        .select_related("organisation", "registered_by")
+        .order_by("-registered_at", "-pk")[offset : offset + limit + 1]
+    )
+    matching = {}
+    for message in messages.filter(ticket__in=[t.pk for t in page], body__icontains=query).order_by("-pk"):
+        matching.setdefault(message.ticket_id, message)
+    needle = query.lower()
+    hits = []
+    for ticket in page:
+        message = matching.get(ticket.pk)
+        requester = ticket.registered_by
+        people = f"{requester.full_name} {requester.email}".lower() if requester else ""
+        checks = (
+            ("number", ticket.pk in parsed.numbers),
+            ("title", needle in ticket.title.lower()),
+            ("requester", needle in people),
+            ("organisation", needle in ticket.organisation.name.lower()),
+            ("description", needle in ticket.description.lower()),
+        )
+        where = [label for label, found_here in checks if found_here]
+        if message is not None:
+            where.append("note" if message.kind == MessageKind.NOTE else "message")
+        if not where:
+            where.append("reference")
+        text = message.body if message is not None else ticket.description
+        hits.append(
+            SearchHit(
+                ticket_id=ticket.pk,
+                title=ticket.title,
+                status=ticket.status,
+                priority=ticket.priority,
+                kind=ticket.kind,
+                registered_at=ticket.registered_at,
+                organisation=ticket.organisation.name,
+                rank=0.0,
+                where=where,
+                title_html=_marked(ticket.title, query),
+                snippet_html=_marked(_excerpt_around(text, needle), query),
+                message_id=message.pk if message is not None else None,
+            )
+        )
+    return hits
+
+
+def _excerpt_around(text: str, needle: str, width: int = 90) -> str:
+    text = " ".join((text or "").split())
+    at = text.lower().find(needle)
+    if at < 0:
+        return _excerpt(text)
+    start, end = max(0, at - width), min(len(text), at + len(needle) + width)
+    return ("… " if start else "") + text[start:end] + (" …" if end < len(text) else "")
+
+
+def _marked(text: str, query: str) -> SafeString:
+    """``text`` escaped, each occurrence of the query in <mark>."""
+    if not query:
+        return mark_safe(escape(text))  # nosec B703 B308  # noqa: S308
+    pieces = re.split(f"({re.escape(query)})", text, flags=re.IGNORECASE)
+    html = "".join(f"<mark>{escape(p)}</mark>" if i % 2 else escape(p) for i, p in enumerate(pieces))
+    return mark_safe(html)  # nosec B703 B308 - every piece escaped  # noqa: S308
