@@ -14,7 +14,7 @@ from accounts.tests.factories import UserFactory
 from managers import dashboard as board
 from managers import rollup
 from sla import services
-from sla.models import ComplianceDay, PublishedFigure
+from sla.models import Clock, ComplianceDay, PublishedFigure, ServiceLevel
 from sla.tests.factories import organisation_on_level
 from tickets.services import ticket_create
 
@@ -180,6 +180,30 @@ def test_next_deadlines_and_longest_waiting(open_trouble):
     waiting = board.longest_waiting()
     assert [clock.ticket.title for clock in waiting] == ["waiting"]
     assert waiting[0].paused_since == ams(2026, 11, 20, 15, 0)
+
+
+def test_one_organisations_next_deadlines_are_its_running_clocks_due_next(open_trouble):
+    # given a second organisation on the same level, with a deadline sooner than the first's
+    now = ams(2026, 11, 23, 10, 45)
+    other = organisation_on_level("extended")
+    register(other, at=ams(2026, 11, 23, 9, 30), title="other")
+    for organisation in (open_trouble["extended"], open_trouble["default"], other):
+        for level_id in (None, *ServiceLevel.objects.values_list("pk", flat=True)):
+            expected = (
+                Clock.objects.filter(state="running", due_at__gt=now, ticket__organisation=organisation)
+                .filter(**({"ticket__service_level_id": level_id} if level_id else {}))
+                .order_by("due_at", "pk")
+            )
+            found = board.next_deadlines(now=now, organisation_id=organisation.pk, level_id=level_id)
+            assert [clock.pk for clock in found] == [clock.pk for clock in expected]
+    # the first organisation's two tickets: four running clocks, the first three of them
+    extended = open_trouble["extended"].pk
+    found = board.next_deadlines(now=now, organisation_id=extended, limit=3)
+    assert [clock.pk for clock in found] == [
+        clock.pk for clock in board.next_deadlines(now=now, organisation_id=extended)
+    ][:3]
+    assert len(board.next_deadlines(now=now, organisation_id=extended)) == 4
+    assert found[0].ticket.title == "at risk"
 
 
 @time_machine.travel(ams(2026, 11, 23, 10, 45), tick=False)
