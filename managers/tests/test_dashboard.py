@@ -260,7 +260,8 @@ def test_the_dashboard_is_for_managers_only(agent_client):
 
 def _trend_values(trend):
     return {
-        group: [(line.key, line.met, line.total) for line in lines] for group, lines in trend.series.items()
+        group: [(line.key, line.label, line.met, line.total) for line in lines]
+        for group, lines in trend.series.items()
     }
 
 
@@ -276,6 +277,35 @@ def test_the_rollup_gives_the_same_figures_and_trend_as_the_clocks(week_of_ticke
     assert rollup.rolled_until() == date(2026, 11, 28)
     assert measured() == from_clocks
     assert _trend_values(board.compliance_trend(today=date(2026, 11, 28))) == trend_from_clocks
+
+
+@pytest.mark.parametrize("level", [None, "extended"])
+def test_the_days_after_the_rollup_are_counted_once_for_figures_and_trend_and_match_the_clocks(
+    week_of_tickets, level, django_assert_num_queries
+):
+    # given the figures and trend counted from the clocks alone
+    level_id = ServiceLevel.objects.get(code=level).pk if level else None
+    from_clocks = measured(level_id=level_id)
+    trend_from_clocks = _trend_values(board.compliance_trend(today=date(2026, 11, 28), level_id=level_id))
+    # when the roll-up holds Monday and Tuesday only (rolled on Wednesday 25 November)
+    with time_machine.travel(ams(2026, 11, 25, 8, 0), tick=False):
+        rollup.compliance_rollup_refresh()
+    assert rollup.rolled_until() == date(2026, 11, 25)
+    # then the days after it, counted once in the roll-up's shape, give the same numbers
+    with django_assert_num_queries(3):  # roll-up state, figures, the one count of the clocks
+        recent = board.unrolled(level_id=level_id)
+    assert {day.day for day in recent.days} <= {
+        date(2026, 11, 25),
+        date(2026, 11, 26),
+        date(2026, 11, 27),
+        date(2026, 11, 30),
+    }
+    assert recent.days
+    assert measured(level_id=level_id, recent=recent) == from_clocks
+    trend = board.compliance_trend(today=date(2026, 11, 28), level_id=level_id, recent=recent)
+    assert _trend_values(trend) == trend_from_clocks
+    # and without the shared count, each reads the same by itself
+    assert measured(level_id=level_id) == from_clocks
 
 
 def test_the_rollup_recounts_days_whose_clocks_changed(week_of_tickets):
