@@ -27,7 +27,7 @@ from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, 
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
-from managers.rollup import AMSTERDAM, day_start, rolled_until, sum_within
+from managers.rollup import AMSTERDAM, count_days, day_start, rolled_until, sum_within
 from sla.models import (
     Clock,
     ClockEvent,
@@ -36,6 +36,7 @@ from sla.models import (
     ClockTransition,
     ComplianceDay,
     PublishedFigure,
+    ServiceLevel,
     TransitionKind,
 )
 from tickets.choices import Priority
@@ -168,7 +169,6 @@ def now_summary(
 def _now_labels(raw: dict[str, list[tuple]]) -> dict[str, dict]:
     """Names for the ids in the counts: three small queries, whatever the volume."""
     from accounts.models import Organisation, User
-    from sla.models import ServiceLevel
     from tickets.choices import TicketKind
 
     def ids(key):
@@ -262,17 +262,43 @@ def next_deadlines(
     limit: int = LIST_LENGTH,
 ) -> list[Clock]:
     """The running clocks due next (not yet breached), nearest first: the index on running
-    deadlines hands them over in order."""
-    clocks = _scoped(
-        Clock.objects.filter(state=ClockState.RUNNING, due_at__gt=now),
-        level_id=level_id,
-        organisation_id=organisation_id,
-    )
+    deadlines hands them over in order; one organisation's are looked up from its tickets
+    (_organisation_deadline_ids). Only a clock with a target has a deadline."""
+    clocks = Clock.objects.filter(state=ClockState.RUNNING, due_at__gt=now, target_seconds__isnull=False)
+    if organisation_id and connection.vendor == "postgresql":
+        ids = _organisation_deadline_ids(
+            now=now, level_id=level_id, organisation_id=organisation_id, limit=limit
+        )
+        clocks = clocks.filter(pk__in=ids)
+    else:
+        clocks = _scoped(clocks, level_id=level_id, organisation_id=organisation_id)
     return list(
         clocks.select_related("ticket__organisation", "ticket__assignee", "ticket__service_level").order_by(
-            "due_at"
+            "due_at", "pk"
         )[:limit]
     )
+
+
+def _organisation_deadline_ids(*, now, level_id, organisation_id, limit) -> list[int]:
+    """Why raw SQL: the planner cannot tell that a deadline (due_at) is only set on running
+    clocks, so it expects a few hundred clocks due in the future where there are tens of
+    thousands, reads them all and checks each one's ticket (seconds at a million tickets).
+    The LATERAL subquery (kept apart by OFFSET 0) makes it start from the organisation's few
+    thousand ticket ids (index ticket_organisation_ids) and probe the open-clock index
+    (sla_clock_open_target) for each: both index-only."""
+    from tickets.models import Ticket
+
+    level = " AND t.service_level_id = %(level)s" if level_id else ""
+    sql = (
+        f"SELECT c.id FROM {Ticket._meta.db_table} t CROSS JOIN LATERAL ("  # noqa: S608 - model tables  # nosec B608
+        f"SELECT id, state, due_at FROM {Clock._meta.db_table} WHERE ticket_id = t.id "
+        "AND state IN ('running', 'paused') AND target_seconds IS NOT NULL OFFSET 0) c "
+        f"WHERE t.organisation_id = %(organisation)s{level} AND c.state = 'running' AND c.due_at > %(now)s "
+        "ORDER BY c.due_at, c.id LIMIT %(limit)s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"now": now, "level": level_id, "organisation": organisation_id, "limit": limit})
+        return [row[0] for row in cursor.fetchall()]
 
 
 def waiting_count(*, level_id: int | None = None, organisation_id: int | None = None) -> int:
@@ -311,6 +337,34 @@ def longest_waiting(
     for pk, since in oldest.items():
         rows[pk].paused_since = since
     return [rows[pk] for pk in oldest]
+
+
+# --- the days not yet rolled up (today, mostly) ---------------------------------------------
+
+
+@dataclass
+class Unrolled:
+    """The clocks stopped since the roll-up, counted once in its shape (``count_days``) and
+    read by both the trend and the published figures."""
+
+    until: date  # the first day not in the roll-up
+    figures: list[PublishedFigure]
+    days: list[ComplianceDay]
+
+
+def unrolled(*, level_id: int | None = None) -> Unrolled | None:
+    """None before the first roll-up. For all organisations only: the roll-up has no
+    organisation."""
+    until = rolled_until()
+    if until is None:
+        return None
+    figures = list(PublishedFigure.objects.all())
+    clocks = _scoped(
+        Clock.objects.filter(state=ClockState.STOPPED, stopped_at__gte=day_start(until)),
+        level_id=level_id,
+        organisation_id=None,
+    )
+    return Unrolled(until, figures, count_days(clocks, figures))
 
 
 # --- trend ---------------------------------------------------------------------------------
@@ -388,23 +442,45 @@ def _trend_rows_rolled(*, first: date, until: date, level_id) -> list[dict]:
     ]
 
 
+def _trend_rows_unrolled(days: list[ComplianceDay]) -> list[dict]:
+    names = dict(ServiceLevel.objects.values_list("pk", "name")) if days else {}
+    return [
+        {
+            "week": week_start(day.day),
+            "clock": day.clock,
+            "level_id": day.service_level_id,
+            "level": names.get(day.service_level_id),
+            "priority": day.priority,
+            "met": day.met,
+            "total": day.with_target,
+        }
+        for day in days
+        if day.with_target
+    ]
+
+
 def compliance_trend(
-    *, today: date, level_id: int | None = None, organisation_id: int | None = None, weeks: int = TREND_WEEKS
+    *,
+    today: date,
+    level_id: int | None = None,
+    organisation_id: int | None = None,
+    weeks: int = TREND_WEEKS,
+    recent: Unrolled | None = None,
 ) -> Trend:
     """Weekly share of clocks with a target that stopped within it, the last ``weeks`` weeks
     (this one included), per service level and per priority. Days in the roll-up are read
-    from it (ComplianceDay); the rest, and any organisation's own figures, from the clocks:
-    a grouped query or two either way."""
+    from it (ComplianceDay), the rest from ``recent`` (counted once for the whole page); any
+    organisation's own figures from the clocks."""
     first = week_start(today) - timedelta(weeks=weeks - 1)
     week_list = [first + timedelta(weeks=n) for n in range(weeks)]
     since = day_start(first)
-    until = rolled_until() if organisation_id is None else None
-    if until is not None and until > first:
-        rows = _trend_rows_rolled(first=first, until=until, level_id=level_id)
-        since = max(since, day_start(until))
+    if organisation_id is None and recent is None:
+        recent = unrolled(level_id=level_id)
+    if organisation_id is None and recent is not None and recent.until > first:
+        rows = _trend_rows_rolled(first=first, until=recent.until, level_id=level_id)
+        rows += _trend_rows_unrolled(recent.days)
     else:
-        rows = []
-    rows += _trend_rows_raw(since=since, level_id=level_id, organisation_id=organisation_id)
+        rows = _trend_rows_raw(since=since, level_id=level_id, organisation_id=organisation_id)
     index = {week: n for n, week in enumerate(week_list)}
     lines: dict[tuple[str, str], TrendSeries] = {}
     priorities = dict(Priority.choices)
@@ -491,14 +567,24 @@ def _figures_raw(
 
 
 def published_figures_measure(
-    *, start: datetime, end: datetime, level_id: int | None = None, organisation_id: int | None = None
+    *,
+    start: datetime,
+    end: datetime,
+    level_id: int | None = None,
+    organisation_id: int | None = None,
+    recent: Unrolled | None = None,
 ) -> list[FigureResult]:
     """Every published figure against the clocks (best effort included) that stopped in
-    [start, end). Whole days in the roll-up come from it, the rest from the clocks; an
-    organisation's own figures, and a figure edited since the roll-up, from the clocks."""
-    figures = list(PublishedFigure.objects.all())
+    [start, end). Whole days in the roll-up come from it, whole days after it from ``recent``,
+    the rest from the clocks; an organisation's own figures, and a figure edited since the
+    roll-up, from the clocks."""
+    if organisation_id is None and recent is None:
+        recent = unrolled(level_id=level_id)
+    if organisation_id is None and recent is not None:
+        figures, until = recent.figures, recent.until
+    else:
+        figures, until = list(PublishedFigure.objects.all()), None
     scope = {"level_id": level_id, "organisation_id": organisation_id, "figures": figures}
-    until = rolled_until() if organisation_id is None else None
     first_day = timezone.localdate(start, AMSTERDAM)
     if day_start(first_day) < start:
         first_day += timedelta(days=1)  # only whole days come from the roll-up
@@ -512,6 +598,10 @@ def published_figures_measure(
         if level_id:
             days = days.filter(service_level_id=level_id)
         rows = list(days.only("clock", "priority", "calendar_id", "total", "within"))
+        end_day = timezone.localdate(end, AMSTERDAM)
+        unrolled_part = rolled_to < end and day_start(end_day) == end  # whole days in ``recent``
+        if unrolled_part:
+            rows += [day for day in recent.days if day.day < end_day]
         within = sum_within(rows, figures)
         if any(value is None for value in within.values()):
             within, totals = _figures_raw(start=start, end=end, **scope)
@@ -519,7 +609,8 @@ def published_figures_measure(
             totals = defaultdict(int)
             for row in rows:
                 totals[(row.clock, row.priority == Priority.HIGH)] += row.total
-            for part_start, part_end in ((start, rolled_from), (rolled_to, end)):
+            parts = [(start, rolled_from)] + ([] if unrolled_part else [(rolled_to, end)])
+            for part_start, part_end in parts:
                 part_within, part_totals = _figures_raw(start=part_start, end=part_end, **scope)
                 for key, value in part_within.items():
                     within[key] += value

@@ -52,18 +52,9 @@ def figure_key(figure: PublishedFigure) -> str:
     return figure.key
 
 
-def _count_days(days: set[date] | None, *, until: date) -> int:
-    """Recount ``days`` (None: every day before ``until``) from the clocks: delete and insert."""
-    figures = list(PublishedFigure.objects.all())
-    clocks = Clock.objects.filter(state=ClockState.STOPPED, stopped_at__lt=day_start(until))
-    existing = ComplianceDay.objects.filter(day__lt=until)
-    if days is not None:
-        if not days:
-            return 0
-        clocks = clocks.filter(
-            stopped_at__gte=day_start(min(days)), stopped_at__lt=day_start(max(days) + timedelta(days=1))
-        )
-        existing = existing.filter(day__in=days)
+def count_days(clocks, figures: list[PublishedFigure]) -> list[ComplianceDay]:
+    """Stopped ``clocks`` counted per day in the roll-up's shape (unsaved rows): one grouped
+    query, for the roll-up and for the dashboard's days not yet rolled up."""
     aggregates = {
         "total": Count("pk"),
         "with_target": Count("pk", filter=Q(target_seconds__isnull=False)),
@@ -79,9 +70,6 @@ def _count_days(days: set[date] | None, *, until: date) -> int:
     )
     created = []
     for row in rows:
-        if days is not None and row["day"] not in days:
-            continue
-        calendar_id = row["calendar_id"]
         within = {figure_key(figure): row[f"w_{figure.pk}"] for figure in figures}
         created.append(
             ComplianceDay(
@@ -89,13 +77,32 @@ def _count_days(days: set[date] | None, *, until: date) -> int:
                 clock=row["kind"],
                 service_level_id=row["ticket__service_level_id"],
                 priority=row["ticket__priority"],
-                calendar_id=calendar_id,
+                calendar_id=row["calendar_id"],
                 total=row["total"],
                 with_target=row["with_target"],
                 met=row["met"],
                 within=within,
             )
         )
+    return created
+
+
+def _count_days(days: set[date] | None, *, until: date) -> int:
+    """Recount ``days`` (None: every day before ``until``) from the clocks: delete and insert."""
+    clocks = Clock.objects.filter(state=ClockState.STOPPED, stopped_at__lt=day_start(until))
+    existing = ComplianceDay.objects.filter(day__lt=until)
+    if days is not None:
+        if not days:
+            return 0
+        clocks = clocks.filter(
+            stopped_at__gte=day_start(min(days)), stopped_at__lt=day_start(max(days) + timedelta(days=1))
+        )
+        existing = existing.filter(day__in=days)
+    created = [
+        row
+        for row in count_days(clocks, list(PublishedFigure.objects.all()))
+        if days is None or row.day in days
+    ]
     existing.delete()
     ComplianceDay.objects.bulk_create(created, batch_size=2000)
     return len(created)

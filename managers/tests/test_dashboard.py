@@ -14,7 +14,7 @@ from accounts.tests.factories import UserFactory
 from managers import dashboard as board
 from managers import rollup
 from sla import services
-from sla.models import ComplianceDay, PublishedFigure
+from sla.models import Clock, ComplianceDay, PublishedFigure, ServiceLevel
 from sla.tests.factories import organisation_on_level
 from tickets.services import ticket_create
 
@@ -182,6 +182,30 @@ def test_next_deadlines_and_longest_waiting(open_trouble):
     assert waiting[0].paused_since == ams(2026, 11, 20, 15, 0)
 
 
+def test_one_organisations_next_deadlines_are_its_running_clocks_due_next(open_trouble):
+    # given a second organisation on the same level, with a deadline sooner than the first's
+    now = ams(2026, 11, 23, 10, 45)
+    other = organisation_on_level("extended")
+    register(other, at=ams(2026, 11, 23, 9, 30), title="other")
+    for organisation in (open_trouble["extended"], open_trouble["default"], other):
+        for level_id in (None, *ServiceLevel.objects.values_list("pk", flat=True)):
+            expected = (
+                Clock.objects.filter(state="running", due_at__gt=now, ticket__organisation=organisation)
+                .filter(**({"ticket__service_level_id": level_id} if level_id else {}))
+                .order_by("due_at", "pk")
+            )
+            found = board.next_deadlines(now=now, organisation_id=organisation.pk, level_id=level_id)
+            assert [clock.pk for clock in found] == [clock.pk for clock in expected]
+    # the first organisation's two tickets: four running clocks, the first three of them
+    extended = open_trouble["extended"].pk
+    found = board.next_deadlines(now=now, organisation_id=extended, limit=3)
+    assert [clock.pk for clock in found] == [
+        clock.pk for clock in board.next_deadlines(now=now, organisation_id=extended)
+    ][:3]
+    assert len(board.next_deadlines(now=now, organisation_id=extended)) == 4
+    assert found[0].ticket.title == "at risk"
+
+
 @time_machine.travel(ams(2026, 11, 23, 10, 45), tick=False)
 def test_dashboard_page_links_every_number_and_keeps_its_query_count(
     open_trouble, manager_client, django_assert_max_num_queries
@@ -236,7 +260,8 @@ def test_the_dashboard_is_for_managers_only(agent_client):
 
 def _trend_values(trend):
     return {
-        group: [(line.key, line.met, line.total) for line in lines] for group, lines in trend.series.items()
+        group: [(line.key, line.label, line.met, line.total) for line in lines]
+        for group, lines in trend.series.items()
     }
 
 
@@ -252,6 +277,35 @@ def test_the_rollup_gives_the_same_figures_and_trend_as_the_clocks(week_of_ticke
     assert rollup.rolled_until() == date(2026, 11, 28)
     assert measured() == from_clocks
     assert _trend_values(board.compliance_trend(today=date(2026, 11, 28))) == trend_from_clocks
+
+
+@pytest.mark.parametrize("level", [None, "extended"])
+def test_the_days_after_the_rollup_are_counted_once_for_figures_and_trend_and_match_the_clocks(
+    week_of_tickets, level, django_assert_num_queries
+):
+    # given the figures and trend counted from the clocks alone
+    level_id = ServiceLevel.objects.get(code=level).pk if level else None
+    from_clocks = measured(level_id=level_id)
+    trend_from_clocks = _trend_values(board.compliance_trend(today=date(2026, 11, 28), level_id=level_id))
+    # when the roll-up holds Monday and Tuesday only (rolled on Wednesday 25 November)
+    with time_machine.travel(ams(2026, 11, 25, 8, 0), tick=False):
+        rollup.compliance_rollup_refresh()
+    assert rollup.rolled_until() == date(2026, 11, 25)
+    # then the days after it, counted once in the roll-up's shape, give the same numbers
+    with django_assert_num_queries(3):  # roll-up state, figures, the one count of the clocks
+        recent = board.unrolled(level_id=level_id)
+    assert {day.day for day in recent.days} <= {
+        date(2026, 11, 25),
+        date(2026, 11, 26),
+        date(2026, 11, 27),
+        date(2026, 11, 30),
+    }
+    assert recent.days
+    assert measured(level_id=level_id, recent=recent) == from_clocks
+    trend = board.compliance_trend(today=date(2026, 11, 28), level_id=level_id, recent=recent)
+    assert _trend_values(trend) == trend_from_clocks
+    # and without the shared count, each reads the same by itself
+    assert measured(level_id=level_id) == from_clocks
 
 
 def test_the_rollup_recounts_days_whose_clocks_changed(week_of_tickets):

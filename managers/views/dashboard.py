@@ -60,7 +60,9 @@ def _dashboard_data(filters: board.DashboardFilters) -> dict:
             # each dimension's key is also the ticket list's filter parameter
             row.at_risk_url = tickets_url(state="at_risk", **{**base, key: row.value})
             row.breached_url = tickets_url(state="breached", **{**base, key: row.value})
-    figures = board.published_figures_measure(start=start, end=end, **scope)
+    # the clocks stopped since the roll-up (today), counted once for the figures and the trend
+    recent = board.unrolled(level_id=filters.level_id) if filters.organisation_id is None else None
+    figures = board.published_figures_measure(start=start, end=end, recent=recent, **scope)
     for result in figures:
         period = {"stopped_from": filters.start.isoformat(), "stopped_to": filters.end.isoformat()}
         band = "high" if result.figure.high_priority else "below"
@@ -73,7 +75,7 @@ def _dashboard_data(filters: board.DashboardFilters) -> dict:
         "deadlines": board.next_deadlines(now=now, **scope),
         "waiting": board.longest_waiting(**scope),
         "waiting_count": board.waiting_count(**scope),
-        "trend": board.compliance_trend(today=timezone.localdate(now), **scope),
+        "trend": board.compliance_trend(today=timezone.localdate(now), recent=recent, **scope),
         "at_risk_url": tickets_url(state="at_risk", **base),
         "breached_url": tickets_url(state="breached", **base),
         "waiting_url": tickets_url(state="waiting", **base),
