@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('accounts', '0011_notification_defaults_for_existing_customers'),
         ('sla', '0018_service_report_mail_coordinators'),
-        ('tickets', '0006_consultancy_request'),
+        ('tickets', '0009_search_documents'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
