@@ -14,6 +14,7 @@ from managers.announcements import add_months
 from managers.policies import policy_draft_create
 from sla.models import Announcement, Calendar, ClosureDay, PolicyVersion
 from sla.tests.factories import organisation_on_level
+from sla_portal.formatting import date_text
 from tickets.services import ticket_create
 
 pytestmark = pytest.mark.django_db
@@ -177,7 +178,7 @@ def test_publishing_needs_a_date_a_month_ahead(manager_client, draft, coordinato
     draft.refresh_from_db()
     assert draft.effective_from == valid and draft.announced_at is not None
     assert Announcement.objects.filter(policy_version=draft).exists()
-    assert Notification.objects.filter(recipient=coordinator, subject__contains=valid.isoformat()).exists()
+    assert Notification.objects.filter(recipient=coordinator, subject__contains=date_text(valid)).exists()
 
 
 def test_a_published_version_cannot_be_changed_here(manager_client):
