@@ -96,3 +96,11 @@ def agent_client(client, agent):
 def manager_client(client, manager):
     login_with_second_factor(client, manager)
     return client
+
+
+def open_menu(page) -> None:
+    """On a narrow screen the top bar folds into a menu (static/js/nav.js): open it, as a
+    person on a phone does before following a link of the top bar."""
+    toggle = page.locator(".menu-toggle")
+    if toggle.is_visible() and toggle.get_attribute("aria-expanded") != "true":
+        toggle.click()

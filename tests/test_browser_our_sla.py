@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from accounts.models import Role
 from accounts.tests.factories import PASSWORD, UserFactory
+from conftest import open_menu
 from sla.tests.factories import organisation_on_level
 from tests.conftest import SCREENSHOTS
 
@@ -49,6 +50,7 @@ def test_a_coordinator_opens_our_sla_from_the_navigation_on_a_phone(live_server,
     page.press("input[name=password]", "Enter")
     page.wait_for_url(re.compile(r"/portal/"))
 
+    open_menu(page)
     page.click("#nav-our-sla")
     page.wait_for_selector("#targets")
     assert "Extended" in page.inner_text("#level")

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from accounts.models import Role
 from accounts.tests.factories import PASSWORD, UserFactory
-from conftest import totp_now
+from conftest import open_menu, totp_now
 from sla.tests.factories import organisation_on_level
 from tests.conftest import SCREENSHOTS
 from tickets import services
@@ -226,6 +226,7 @@ def test_a_coordinator_registers_a_mail_draft_and_the_clocks_start_then(browser,
     )
     customer = login(browser, live_server, coordinator)
     customer.set_viewport_size({"width": 390, "height": 900})  # the phone-sized layout works too
+    open_menu(customer)
     assert customer.inner_text("#nav-mail-drafts").strip().endswith("1")
     customer.click("#nav-mail-drafts")
     customer.wait_for_url(re.compile(r"/portal/drafts/$"))
