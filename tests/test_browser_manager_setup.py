@@ -64,9 +64,9 @@ def test_a_manager_adds_an_hours_card_and_edits_a_raci_cell_that_the_desk_obeys(
     # the manager finds the hours cards from the navigation: SLA dashboard, Set-up, Organisations
     page = login(browser, live_server, manager)
     page.goto(f"{live_server.url}/manager/")
-    page.click(".subnav >> text=Set-up")
+    page.click('.subnav >> text="Set-up"')
     page.click(".setup-nav >> text=Organisations and hours cards")
-    page.fill("input[name=q]", organisation.name)
+    page.fill("main input[name=q]", organisation.name)
     submit(page, "form.filters")
     page.click(f"a[aria-label='Hours cards of {organisation.name}']")
     page.fill("input[name=hours]", "40")

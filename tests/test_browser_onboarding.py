@@ -13,6 +13,7 @@ from django.core import mail
 
 from accounts.models import AccountRequest, Role, User
 from accounts.services import notification_deliver_pending
+from conftest import open_menu
 from sla.models import ServiceLevel
 from tests.test_browser_tickets import SECRETS, login, register_in_portal, shot, staff, submit
 
@@ -116,6 +117,7 @@ def test_a_visitor_becomes_a_coordinator_is_asked_a_question_answers_and_edits_t
     shot(visitor, "onboarding_04_answered")
 
     # 6. the profile: a click on one's name; language and password
+    open_menu(visitor)
     with visitor.expect_navigation():
         visitor.click("#nav-profile")
     assert visitor.inner_text("main h1") == "Profiel"  # the language the account was made with

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from accounts.models import Role
 from accounts.tests.factories import UserFactory
+from conftest import open_menu
 from sla.tests.factories import organisation_on_level
 from tests.test_browser_tickets import SECRETS, login, shot, staff
 from tickets import services
@@ -19,6 +20,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def search_from_header(page, query: str) -> None:
+    open_menu(page)
     page.fill("header input[type=search][name=q]", query)
     with page.expect_navigation():
         page.press("header input[type=search][name=q]", "Enter")

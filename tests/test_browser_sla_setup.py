@@ -111,7 +111,7 @@ def test_manager_drafts_previews_and_publishes_a_version_and_adds_a_closed_day(l
     page.wait_for_selector("#whatif-moves")
     row = page.locator("#whatif-moves tbody tr", has_text=ticket.reference).first
     assert row.count() == 1
-    assert tuesday.isoformat() in row.inner_text()  # the deadline now, and after the change
+    assert f"{tuesday.day} {tuesday:%b %Y}" in row.inner_text()  # the deadline now, and after the change
     assert not ClosureDay.objects.exists()
     page.screenshot(path=str(SCREENSHOTS / "sla_setup_closure_preview.png"), full_page=True)
     page.click("button[value=save-closure]")

@@ -24,7 +24,7 @@ from django.core.exceptions import ValidationError
 from accounts.models import Organisation, OrganisationSso, Role, User
 from accounts.sso import GuardedSession, SsoFetchRefused, organisation_sso_configure, sso_url_check
 from accounts.tests.factories import OrganisationFactory, UserFactory, with_totp
-from conftest import totp_now
+from conftest import open_menu, totp_now
 
 ROOT = Path(__file__).resolve().parents[1]
 CLIENT_ID = "sla-portal"
@@ -520,6 +520,7 @@ def test_a_manager_sets_up_sso_in_the_browser_and_the_login_page_offers_it(
     page.wait_for_selector("text=Single sign-on of Initech saved.")
     assert page.is_visible("td >> text=initech.example")
 
+    open_menu(page)
     page.click("button:has-text('Log out')")
     page.goto(f"{live_server.url}/accounts/login/")
     assert page.is_visible("#sso-email")

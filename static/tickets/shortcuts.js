@@ -25,7 +25,8 @@
   }
 
   function searchBox() {
-    return document.querySelector("input[name=q]");
+    // the page's own search (the queue's filter) first, else the one of the top bar
+    return document.querySelector("main input[name=q]") || document.querySelector("input[name=q]");
   }
 
   document.addEventListener("keydown", function (event) {
