@@ -72,6 +72,7 @@ def _rank_postgres(queryset: QuerySet[Article], tsquery_sql: str, params: tuple)
 def article_search(*, user, q: str, product_id: int | None = None) -> QuerySet[Article]:
     """Published articles the reader may see that match ``q`` (websearch syntax: words,
     "a phrase", -not), best first. Empty ``q``: all of them, newest first."""
+    q = q.replace("\x00", "")  # PostgreSQL refuses NUL in text: a typed NUL means nothing
     queryset = _published_for(user).select_related("product")
     if product_id:
         queryset = queryset.filter(Q(product_id=product_id) | Q(product__isnull=True))
@@ -117,7 +118,7 @@ def _suggest_postgres(queryset: QuerySet[Article], words: list[str], limit: int)
 def article_suggestions(*, user, text: str, limit: int = SUGGESTIONS) -> list[Article]:
     """The few articles most like what a coordinator is typing: those with all its words,
     then any, the more (and the more in the title) the better."""
-    words = _words((text or "")[:MAX_QUERY_CHARS])
+    words = _words((text or "").replace("\x00", "")[:MAX_QUERY_CHARS])
     if not words:
         return []
     queryset = _published_for(user)
@@ -134,6 +135,7 @@ def article_suggestions(*, user, text: str, limit: int = SUGGESTIONS) -> list[Ar
 
 
 def article_desk_list(*, status: str = "", q: str = "") -> QuerySet[Article]:
+    q = q.replace("\x00", "")
     queryset = Article.objects.select_related("product", "author").order_by("-updated_at", "-pk")
     if status:
         queryset = queryset.filter(status=status)

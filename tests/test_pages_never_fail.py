@@ -16,8 +16,10 @@ from django.utils import timezone
 from accounts.models import Role
 from accounts.services import account_request_create
 from conftest import login_with_second_factor
+from knowledge.models import Deflection
+from knowledge.services import article_create, article_update
 from managers.announcements import policy_version_announce
-from sla.models import MaintenanceWindow, ReportStatus, ServiceReport
+from sla.models import Calendar, MaintenanceWindow, PolicyVersion, ReportStatus, ServiceReport
 from tickets.models import HoursCard, Macro, Module, Product, SavedView
 from tickets.services import mail_draft_create
 from tickets.tests.factories import coordinator_on, register
@@ -83,6 +85,17 @@ OTHER_SEGMENTS = {
     "modules",
     "maintenance",
     "macros",
+    "calendars",
+    "policies",
+    "kb",  # an article (the desk's editor)
+    "solved",  # a registration an article prevented
+}
+# The other parameters, filled with one value each (a token that is no token must be a 4xx).
+OTHER_PARAMETERS = {
+    "<int:revision_pk>": "revision",
+    "<slug:step>": "step",
+    "<slug:slug>": "slug",
+    "<str:token>": "token",
 }
 ACTIONS = {"portal/": list(PORTAL_ACTIONS), "desk/": list(DESK_ACTIONS)}
 
@@ -100,6 +113,8 @@ def page_routes(resolver=None, prefix=""):
 def concrete_paths(route: str, pks: dict[str, int]) -> list[str]:
     """The route with each pk filled in, once per action name where it takes one."""
     path = re.sub(r"([\w-]+)/<int:pk>", lambda m: f"{m[1]}/{pks[m[1]]}", "/" + route)
+    for parameter, key in OTHER_PARAMETERS.items():
+        path = path.replace(parameter, str(pks[key]))
     if "<slug:name>" not in path:
         return [path]
     names = next(names for prefix, names in ACTIONS.items() if route.startswith(prefix))
@@ -113,7 +128,9 @@ def test_every_page_route_is_found_and_its_parameters_can_be_filled():
     segments = {m[1] for route in routes for m in re.finditer(r"([\w-]+)/<int:pk>", route)}
     assert segments <= TENANT_SEGMENTS | OTHER_SEGMENTS, "say which object a new route's pk is"
     parameters = {p for route in routes for p in re.findall(r"<[^>]+>", route)}
-    assert parameters <= {"<int:pk>", "<slug:name>"}, "teach concrete_paths the new parameter"
+    assert parameters <= {"<int:pk>", "<slug:name>", *OTHER_PARAMETERS}, (
+        "teach concrete_paths the new parameter"
+    )
 
 
 @pytest.fixture
@@ -130,6 +147,21 @@ def world(make_staff, settings, tmp_path):
         name="SLA next",
         effective_from=timezone.localdate() + timedelta(days=62),
     )
+    article = article_create(
+        by=staff[Role.AGENT],
+        title="Printer",
+        body_markdown="Zet hem *aan*.",
+        language="nl",
+        visibility="public",
+    )
+    article_update(
+        article=article,
+        by=staff[Role.AGENT],
+        title="Printer",
+        body_markdown="Zet hem aan.",
+        language="nl",
+        visibility="public",
+    )
     shared = {
         "sla-changes": version.pk,
         "views": SavedView.objects.create(user=staff[Role.AGENT], name="Mine", query="status=active").pk,
@@ -145,6 +177,16 @@ def world(make_staff, settings, tmp_path):
         "products": Product.objects.get(code="qixium-saas").pk,
         "modules": Module.objects.filter(product__code="qixium-saas").first().pk,
         "maintenance": MaintenanceWindow.objects.first().pk,
+        "calendars": Calendar.objects.first().pk,
+        "policies": PolicyVersion.objects.first().pk,
+        "kb": article.pk,
+        "revision": article.revisions.first().pk if article.revisions.exists() else 1,
+        "step": "submit",
+        "slug": article.slug,
+        "token": "not-a-token",
+        "solved": Deflection.objects.create(
+            article=article, organisation=coordinator.organisation, user=coordinator, title_typed="x"
+        ).pk,
     }
     pks = {}
     for scope, owner in (("mine", coordinator), ("theirs", other)):
