@@ -62,6 +62,7 @@ def test_a_coordinator_opens_our_sla_from_the_navigation_on_a_phone(live_server,
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
     page.screenshot(path=str(SCREENSHOTS / "our_sla_390.png"), full_page=True)
 
+    open_menu(page)
     page.click("form.lang button[value=en]")
     page.wait_for_selector("#targets")
     assert "Our SLA" in page.inner_text("h1") or "The SLA of" in page.inner_text("h1")
