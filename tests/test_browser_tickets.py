@@ -113,7 +113,7 @@ def test_an_incident_from_registration_to_confirmed_closure(browser, live_server
     submit(desk, "form-classify")
     assert desk.inner_text("#ticket-status") == "Waiting on customer"
     assert desk.locator("aside .clock-response .badge.met").count() == 1
-    assert desk.locator(".clock-resolution .badge.paused").count() == 1
+    assert desk.locator("aside .clock-resolution .badge.paused").count() == 1
     shot(desk, "04_desk_question_response_met_resolution_paused")
 
     # the customer answers: the resolution clock resumes
