@@ -2,7 +2,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import AccountRequest, Organisation, Role
+from accounts.models import AccountRequest, NotificationTopic, Organisation, Role, subscribable_topics
 from sla.models import ServiceLevel
 
 
@@ -91,6 +91,20 @@ class OrganisationSsoForm(forms.Form):
         from accounts.sso import sso_domains_parse
 
         return sso_domains_parse(self.cleaned_data["domains"])
+
+
+class StaffNotificationsForm(forms.Form):
+    """The few notifications staff choose themselves (the RACI table decides the others)."""
+
+    topics = forms.MultipleChoiceField(
+        label=_("Send me e-mail about"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args, user, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["topics"].choices = [
+            (topic, NotificationTopic(topic).label) for topic in subscribable_topics(user)
+        ]
 
 
 class ProfileForm(forms.Form):

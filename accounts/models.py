@@ -225,8 +225,15 @@ DEFAULT_TOPICS = {
 DIGEST_TOPICS = (NotificationTopic.TICKET_UPDATE, NotificationTopic.SLA_AT_RISK, NotificationTopic.SLA_BREACH)
 
 
+#: What staff may switch: the RACI table decides the rest of what they receive.
+STAFF_TOPICS = {Role.MANAGER: (NotificationTopic.LOW_SATISFACTION,)}
+
+
 def subscribable_topics(user: "User") -> tuple[str, ...]:
-    """The topics this user may choose: SLA at risk only for coordinators, who receive it."""
+    """The topics this user may choose: SLA at risk only for coordinators, who receive it;
+    staff only their own (a manager's low satisfaction scores)."""
+    if user.is_support_staff:
+        return STAFF_TOPICS.get(user.role, ())
     if user.role == Role.COORDINATOR:
         return SUBSCRIBABLE_TOPICS
     return tuple(topic for topic in SUBSCRIBABLE_TOPICS if topic != NotificationTopic.SLA_AT_RISK)

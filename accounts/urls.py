@@ -9,6 +9,7 @@ urlpatterns = [
     path("account-requests/<int:pk>/decide/", views.account_request_decide, name="request_decide"),
     path("organisations/<int:pk>/", views.organisation_detail, name="organisation_detail"),
     path("settings/profile/", views.profile, name="profile"),
+    path("settings/notifications/", views.staff_notifications, name="staff_notifications"),
     path("settings/tokens/", views.api_token_list, name="api_tokens"),
     path("settings/webhooks/", views.webhook_list, name="webhooks"),
     path("settings/sso/", sso_views.sso_list, name="sso_list"),

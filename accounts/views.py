@@ -16,15 +16,18 @@ from accounts.forms import (
     AccountRequestDecisionForm,
     AccountRequestForm,
     ProfileForm,
+    StaffNotificationsForm,
 )
 from accounts.models import (
     AccountRequest,
     AccountRequestStatus,
     Organisation,
     Role,
+    Subscription,
     Webhook,
     WebhookDelivery,
     WebhookEvent,
+    subscribable_topics,
 )
 from accounts.permissions import manager_required
 from accounts.tenancy import get_for_user_or_404
@@ -264,8 +267,35 @@ def profile(request):
     return render(
         request,
         "accounts/profile.html",
-        {"form": form, "has_totp": selectors.user_has_totp(user), "mfa_required": user.mfa_required},
+        {
+            "form": form,
+            "has_totp": selectors.user_has_totp(user),
+            "mfa_required": user.mfa_required,
+            "notifications_form": _staff_notifications_form(user),
+        },
     )
+
+
+def _staff_notifications_form(user, data=None) -> StaffNotificationsForm | None:
+    if not user.is_support_staff or not subscribable_topics(user):
+        return None
+    current = sorted(Subscription.objects.filter(user=user).values_list("topic", flat=True))
+    return StaffNotificationsForm(data, user=user, initial={"topics": current})
+
+
+@login_required
+@require_POST
+def staff_notifications(request):
+    """A manager switches low satisfaction scores off (or on again) on their profile page."""
+    form = _staff_notifications_form(request.user, request.POST)
+    if form is None:
+        return redirect("accounts:profile")
+    if form.is_valid():
+        services.notification_preferences_set(user=request.user, topics=set(form.cleaned_data["topics"]))
+        messages.success(request, _("Your notification choices were saved."))
+    else:
+        messages.error(request, _("Choose from the listed topics."))
+    return redirect("accounts:profile")
 
 
 def apply_form_errors(form, exc: ValidationError) -> None:

@@ -1,10 +1,12 @@
 """Issue 14: everyone has a profile page, opened by clicking one's name in the top bar."""
 
+import re
+
 import pytest
 from django.conf import settings
 from django.urls import reverse
 
-from accounts.models import Role
+from accounts.models import NotificationTopic, Role, Subscription
 from accounts.tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -57,3 +59,29 @@ def test_after_login_the_pages_speak_the_users_language(client):
 def test_anonymous_visitors_are_sent_to_log_in(client):
     response = client.get(reverse("accounts:profile"))
     assert response.status_code == 302 and reverse("account_login") in response["Location"]
+
+
+def test_a_manager_switches_low_satisfaction_scores_off_on_the_profile_page(manager_client, manager):
+    """Issue 17: "Low scores notify the support manager" - who may switch them off without the admin."""
+    page = manager_client.get(reverse("accounts:profile")).content.decode()
+    assert 'id="staff-notifications-form"' in page
+    assert re.search(r'value="low_satisfaction"[^>]* checked', page)  # on by default
+    response = manager_client.post(reverse("accounts:staff_notifications"), {})
+    assert response.status_code == 302
+    assert not Subscription.objects.filter(user=manager).exists()
+    # a topic that is not the manager's own writes nothing and says so
+    response = manager_client.post(reverse("accounts:staff_notifications"), {"topics": ["news"]}, follow=True)
+    assert "Choose from the listed topics." in response.content.decode()
+    assert not Subscription.objects.filter(user=manager).exists()
+    manager_client.post(reverse("accounts:staff_notifications"), {"topics": ["low_satisfaction"]})
+    assert list(Subscription.objects.filter(user=manager).values_list("topic", flat=True)) == [
+        NotificationTopic.LOW_SATISFACTION
+    ]
+
+
+def test_an_agent_has_no_notification_choices_to_make(agent_client, agent):
+    assert (
+        'id="staff-notifications-form"' not in agent_client.get(reverse("accounts:profile")).content.decode()
+    )
+    agent_client.post(reverse("accounts:staff_notifications"), {"topics": ["low_satisfaction"]})
+    assert not Subscription.objects.filter(user=agent).exists()

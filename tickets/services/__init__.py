@@ -16,7 +16,6 @@ from tickets.services.consultancy import (
 )
 from tickets.services.conversation import message_customer, message_note_internal, message_reply_public
 from tickets.services.mail_drafts import mail_draft_create, mail_draft_discard, mail_draft_register
-from tickets.services.preferences import notification_preferences_set
 from tickets.services.registration import (
     MailResult,
     coverage_check,
@@ -76,7 +75,6 @@ __all__ = [
     "message_customer",
     "message_note_internal",
     "message_reply_public",
-    "notification_preferences_set",
     "organisation_coordinator_assign",
     "organisation_coordinator_revoke",
     "reopen_deadline",

@@ -18,7 +18,7 @@ from django.core import mail
 from django.urls import reverse
 
 from accounts.models import Notification, NotificationTopic, Role, Subscription
-from accounts.services import notification_deliver_pending
+from accounts.services import notification_deliver_pending, notification_preferences_set
 from accounts.tasks import notification_deliver_pending_task, notification_digests_send_task
 from accounts.tests.factories import UserFactory
 from conftest import login_with_second_factor
@@ -82,7 +82,7 @@ def test_a_question_mails_the_requester_by_default_with_both_parts_and_a_working
 
 def test_a_switched_off_topic_sends_nothing(coordinator_ext, agent, monday):
     ticket = register(coordinator_ext)
-    services.notification_preferences_set(user=coordinator_ext, topics={NotificationTopic.NEWS})
+    notification_preferences_set(user=coordinator_ext, topics={NotificationTopic.NEWS})
     mail.outbox.clear()
     services.ticket_question_ask(ticket=ticket, by=agent, question="Sinds wanneer?")
     services.message_reply_public(ticket=ticket, by=agent, body="We kijken ernaar.")
@@ -100,9 +100,7 @@ def test_staff_mails_link_to_the_desk(coordinator_ext, agent, monday):
 
 def test_a_digest_user_gets_one_mail_a_day_with_all_updates(coordinator_ext, agent, monday):
     # given: the requester chose the daily digest
-    services.notification_preferences_set(
-        user=coordinator_ext, topics={NotificationTopic.TICKET_UPDATE}, digest=True
-    )
+    notification_preferences_set(user=coordinator_ext, topics={NotificationTopic.TICKET_UPDATE}, digest=True)
     ticket = register(coordinator_ext)
     mail.outbox.clear()
     # when: two updates during Monday

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts import services as account_services
 from accounts.models import SUBSCRIBABLE_TOPICS, Role, Subscription
 from accounts.permissions import customer_required
 from accounts.tenancy import get_for_user_or_404
@@ -345,7 +346,7 @@ def preferences(request):
         initial={"topics": sorted(current), "notification_digest": request.user.notification_digest},
     )
     if request.method == "POST" and form.is_valid():
-        services.notification_preferences_set(
+        account_services.notification_preferences_set(
             user=request.user,
             topics=set(form.cleaned_data["topics"]),
             digest=form.cleaned_data["notification_digest"],
