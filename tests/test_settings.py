@@ -193,3 +193,31 @@ def test_production_static_files_collect_with_the_manifest_storage(tmp_path):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert (tmp_path / "staticfiles" / "staticfiles.json").exists()
+
+
+def test_each_parallel_test_worker_has_its_own_redis_database_cache_prefix_and_var_dir():
+    """Two xdist workers on one broker would run each other's Celery tasks on the wrong test
+    database; an app process a test starts inherits the worker's addresses unchanged."""
+    from sla_portal.pytest_parallel import isolate_worker
+
+    base = {"REDIS_URL": "redis://127.0.0.1:6379/0", "CACHE_PREFIX": "ci", "VAR_DIR": "/tmp/v"}
+    first, second = dict(base), dict(base)
+    isolate_worker(first, "gw0")
+    isolate_worker(second, "gw1")
+    assert first == {
+        "REDIS_URL": "redis://127.0.0.1:6379/1",
+        "CELERY_BROKER_URL": "redis://127.0.0.1:6379/1",
+        "CACHE_PREFIX": "ci-gw0",
+        "VAR_DIR": "/tmp/v/pytest-gw0",
+    }
+    assert second["REDIS_URL"] == second["CELERY_BROKER_URL"] == "redis://127.0.0.1:6379/2"
+    # a broker of its own (a fault test's) stays; Redis has 16 databases
+    other = {"REDIS_URL": "redis://:secret@h:6380/15", "CELERY_BROKER_URL": "redis://b:6379/0"}
+    isolate_worker(other, "gw0")
+    assert (
+        other["REDIS_URL"] == "redis://:secret@h:6380/0" and other["CELERY_BROKER_URL"] == "redis://b:6379/0"
+    )
+    # the embedded default: no Redis, only its own var/
+    embedded = {}
+    isolate_worker(embedded, "gw2")
+    assert "REDIS_URL" not in embedded and embedded["VAR_DIR"].endswith("var/pytest-gw2")
