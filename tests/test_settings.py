@@ -200,7 +200,7 @@ def test_each_parallel_test_worker_has_its_own_redis_database_cache_prefix_and_v
     database; an app process a test starts inherits the worker's addresses unchanged."""
     from sla_portal.pytest_parallel import isolate_worker
 
-    base = {"REDIS_URL": "redis://127.0.0.1:6379/0", "CACHE_PREFIX": "ci", "VAR_DIR": "/tmp/v"}
+    base = {"REDIS_URL": "redis://127.0.0.1:6379/0", "CACHE_PREFIX": "ci", "VAR_DIR": "/srv/var"}
     first, second = dict(base), dict(base)
     isolate_worker(first, "gw0")
     isolate_worker(second, "gw1")
@@ -208,7 +208,7 @@ def test_each_parallel_test_worker_has_its_own_redis_database_cache_prefix_and_v
         "REDIS_URL": "redis://127.0.0.1:6379/1",
         "CELERY_BROKER_URL": "redis://127.0.0.1:6379/1",
         "CACHE_PREFIX": "ci-gw0",
-        "VAR_DIR": "/tmp/v/pytest-gw0",
+        "VAR_DIR": "/srv/var/pytest-gw0",
     }
     assert second["REDIS_URL"] == second["CELERY_BROKER_URL"] == "redis://127.0.0.1:6379/2"
     # a broker of its own (a fault test's) stays; Redis has 16 databases
