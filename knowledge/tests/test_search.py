@@ -55,6 +55,35 @@ def test_suggestions_read_the_typed_title_loosely(make_article):
     assert suggestions[0] == printer and len(suggestions) == 1
 
 
+@postgres_only
+def test_suggestions_put_all_the_words_first_then_the_title_then_the_text(
+    make_article, django_assert_num_queries
+):
+    in_text = make_article(title="General settings", body="The toner of the printer is empty. " * 4)
+    in_title = make_article(title="Printer says toner low", body="Order a new cartridge.")
+    one_word = make_article(title="Printer jams", body="Open the tray and remove the paper.")
+    hidden = make_article(title="Printer toner for staff", visibility="staff")
+    draft = make_article(title="Printer toner draft", status=ArticleStatus.DRAFT)
+    coordinator = UserFactory(role=Role.COORDINATOR)
+    with django_assert_num_queries(1):  # both passes (all words, any word) in one statement
+        suggestions = selectors.article_suggestions(user=coordinator, text="printer toner")
+    assert suggestions == [in_title, in_text, one_word]
+    assert hidden not in suggestions and draft not in suggestions
+    # Dutch is stemmed as Dutch: "afdrukken" finds the article about "afdrukken"
+    dutch = make_article(title="Printer geeft lege afdrukken", body="Vervang de toner.", language="nl")
+    assert selectors.article_suggestions(user=coordinator, text="lege afdrukken") == [dutch]
+
+
+@postgres_only
+def test_suggestions_rank_a_bounded_set_of_candidates(make_article, monkeypatch):
+    for i in range(4):
+        make_article(title=f"Export number {i}", body="Exports run at night.")
+    monkeypatch.setattr(selectors, "SUGGESTION_CANDIDATES", 2)
+    coordinator = UserFactory(role=Role.COORDINATOR)
+    # at most two candidates are ranked (one word: one pass), though four articles match
+    assert len(selectors.article_suggestions(user=coordinator, text="export")) == 2
+
+
 def test_suggestions_of_nothing_typed_are_none(make_article):
     make_article()
     assert selectors.article_suggestions(user=UserFactory(role=Role.COORDINATOR), text=" ,. ") == []
