@@ -4,14 +4,15 @@ the managers' count of prevented registrations.
 Search on PostgreSQL: the ``search`` column (migration 0002) holds the title (weight A) and
 text (weight B) stemmed in the article's language; a query is read with
 ``websearch_to_tsquery`` in Dutch *or* English (a reader need not say which language they
-type), matched through the GIN index and ranked by ``ts_rank_cd``. On SQLite every word must
-appear in the title or text (``icontains``), newest first."""
+type), matched through the GIN index, and the first matches it yields (a bounded number, so a
+common word costs no more than a rare one) are ranked by ``ts_rank``. On SQLite every word
+must appear in the title or text (``icontains``), newest first."""
 
 import re
 
 from django.db import connection
 from django.db.models import BooleanField, Count, FloatField, Q, QuerySet
-from django.db.models.expressions import RawSQL
+from django.db.models.expressions import Expression
 
 from knowledge.models import Article, ArticleStatus, Deflection, Visibility
 
@@ -26,7 +27,7 @@ _TSQUERY = "(websearch_to_tsquery('dutch', %s) || websearch_to_tsquery('english'
 _TSQUERY_ANY = "(to_tsquery('dutch', %s) || to_tsquery('english', %s))"
 
 
-# ts_rank_cd's weights of D, C, B (text), A (title): a word in the title counts five times one
+# ts_rank's weights of D, C, B (text), A (title): a word in the title counts five times one
 # in the text (PostgreSQL's default is 2.5), so an article about the thing ranks above one
 # that mentions it; normalisation 1 divides by 1 + log(length), so a long text does not win
 # by repetition alone.
@@ -57,14 +58,38 @@ def _words(q: str) -> list[str]:
     return [w for w in re.findall(r"\w+", q.lower()) if len(w) > 1][:12]
 
 
-def _rank_postgres(queryset: QuerySet[Article], tsquery_sql: str, params: tuple) -> QuerySet[Article]:
-    """``tsquery_sql`` is one of this module's constants; what the reader typed is a parameter.
-    The ``search`` column is not a model field (migration 0002), hence RawSQL."""
-    matched = RawSQL(f"knowledge_article.search @@ {tsquery_sql}", params, BooleanField())  # noqa: S611  # nosec B611
-    rank = RawSQL(f"ts_rank_cd({_WEIGHTS}, knowledge_article.search, {tsquery_sql}, 1)", params, FloatField())  # noqa: S611  # nosec B611
+class _OnSearch(Expression):
+    """SQL on the ``search`` column (migration 0002; not a model field): ``sql`` with
+    ``{search}`` where the column goes, named through the alias of the query it is compiled
+    in. A RawSQL naming ``knowledge_article.search`` is not relabelled when its queryset
+    becomes a subquery (aliased U0): it silently read the outer row instead."""
+
+    def __init__(self, sql: str, params: tuple, output_field) -> None:
+        super().__init__(output_field=output_field)
+        self.sql, self.params = sql, params
+
+    def as_sql(self, compiler, connection):
+        column = f"{compiler.quote_name_unless_alias(compiler.query.get_initial_alias())}.search"
+        return self.sql.replace("{search}", column), self.params
+
+
+# The search page ranks at most this many matches (50 pages of 20), the first the GIN index
+# yields: a common word ("error") matches most of 100,000 articles, and ranking them all took
+# ~400 ms (bench/knowledge.py). A reader narrows with another word. ts_rank, not ts_rank_cd:
+# for the dozen terms of a few typed words (each in Dutch and English) cover density costs
+# ~40 us an article, ts_rank ~2.
+SEARCH_CANDIDATES = 1000
+
+
+def _rank_postgres(queryset: QuerySet[Article], q: str) -> QuerySet[Article]:
+    """What the reader typed is a parameter; the SQL is this module's constants."""
+    params = (q, q)
+    matched = _OnSearch(f"{{search}} @@ {_TSQUERY}", params, BooleanField())
+    candidates = queryset.alias(matched=matched).filter(matched=True).order_by().values("pk")
+    rank = _OnSearch(f"ts_rank({_WEIGHTS}, {{search}}, {_TSQUERY}, 1)", params, FloatField())
     return (
-        queryset.annotate(matched=matched, rank=rank)
-        .filter(matched=True)
+        queryset.filter(pk__in=candidates[:SEARCH_CANDIDATES])
+        .annotate(rank=rank)
         .order_by("-rank", "-published_at", "pk")
     )
 
@@ -80,7 +105,7 @@ def article_search(*, user, q: str, product_id: int | None = None) -> QuerySet[A
     if not q:
         return queryset.order_by("-published_at", "pk")
     if connection.vendor == "postgresql":
-        return _rank_postgres(queryset, _TSQUERY, (q, q))
+        return _rank_postgres(queryset, q)
     words = _words(q) or [q]
     for word in words:
         queryset = queryset.filter(Q(title__icontains=word) | Q(body_markdown__icontains=word))
@@ -114,13 +139,10 @@ _CANDIDATES_SQL = """(
 _ALL = _TSQUERY_ANY.replace("%s", "%(all)s")
 _ANY = _TSQUERY_ANY.replace("%s", "%(any)s")
 # One statement: the articles with all the typed words first, then those with any; within
-# each, ts_rank (weights as ts_rank_cd's below: the title counts five times the text) of any
-# of the words. ts_rank, not ts_rank_cd: with the dozen-odd terms of a typed title and
-# description (each word in Dutch and English) cover density costs ~80 us an article, ts_rank
-# a few. An article in both passes comes twice, side by side: the caller drops the second.
-# Written out rather than composed with RawSQL: in an ORM subquery Django aliases the table
-# (U0), so a RawSQL naming ``knowledge_article.search`` silently referred to the *outer* row,
-# which made the subquery correlated and one request over 100,000 articles take a minute.
+# each, ts_rank (the title counts five times the text) of any of the words. An article in
+# both passes comes twice, side by side: the caller drops the second. Written out: the ORM
+# has no MATERIALIZED CTE. (It was an ORM subquery with a RawSQL naming
+# ``knowledge_article.search``, which read the outer row: see _OnSearch; a minute a request.)
 _SUGGEST_SQL = """
 WITH {matches}
 SELECT c.id, c.slug, c.title, c.language, c.product_id

@@ -103,3 +103,27 @@ def test_each_reader_sees_what_the_visibility_allows(make_article, make_staff):
     agent = make_staff(totp=False)
     assert set(selectors.article_visible_to(agent)) == {public, customers, staff_only, draft}
     assert set(selectors.article_search(user=agent, q="exports")) == {public, customers, staff_only}
+
+
+@postgres_only
+def test_the_search_page_ranks_a_bounded_set_of_matches(make_article, monkeypatch):
+    for i in range(3):
+        make_article(title=f"Export number {i}", body="Exports run at night.")
+    in_title = make_article(title="Night export", body="Runs at night.")
+    customer = UserFactory()
+    assert selectors.article_search(user=customer, q="night export").first() == in_title
+    monkeypatch.setattr(selectors, "SEARCH_CANDIDATES", 2)
+    assert selectors.article_search(user=customer, q="export").count() == 2  # of four matches
+
+
+@postgres_only
+def test_the_search_pages_cap_matches_in_its_own_rows(make_article, monkeypatch):
+    """The cap is a subquery (aliased U0): a RawSQL naming knowledge_article.search there
+    read the outer row, so the subquery returned the first articles whatever they said."""
+    make_article(title="Password forgotten", body="Ask for a new password.")
+    make_article(title="Account locked", body="Wait ten minutes.")
+    export = make_article(title="Nightly export", body="Exports run at night.")
+    make_article(title="Invoice layout", body="Choose a template.")
+    make_article(title="Calendar sync", body="Connect your calendar.")
+    monkeypatch.setattr(selectors, "SEARCH_CANDIDATES", 2)
+    assert list(selectors.article_search(user=UserFactory(), q="export")) == [export]
