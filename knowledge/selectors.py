@@ -4,14 +4,15 @@ the managers' count of prevented registrations.
 Search on PostgreSQL: the ``search`` column (migration 0002) holds the title (weight A) and
 text (weight B) stemmed in the article's language; a query is read with
 ``websearch_to_tsquery`` in Dutch *or* English (a reader need not say which language they
-type), matched through the GIN index and ranked by ``ts_rank_cd``. On SQLite every word must
-appear in the title or text (``icontains``), newest first."""
+type), matched through the GIN index, and the first matches it yields (a bounded number, so a
+common word costs no more than a rare one) are ranked by ``ts_rank``. On SQLite every word
+must appear in the title or text (``icontains``), newest first."""
 
 import re
 
 from django.db import connection
 from django.db.models import BooleanField, Count, FloatField, Q, QuerySet
-from django.db.models.expressions import RawSQL
+from django.db.models.expressions import Expression
 
 from knowledge.models import Article, ArticleStatus, Deflection, Visibility
 
@@ -26,7 +27,7 @@ _TSQUERY = "(websearch_to_tsquery('dutch', %s) || websearch_to_tsquery('english'
 _TSQUERY_ANY = "(to_tsquery('dutch', %s) || to_tsquery('english', %s))"
 
 
-# ts_rank_cd's weights of D, C, B (text), A (title): a word in the title counts five times one
+# ts_rank's weights of D, C, B (text), A (title): a word in the title counts five times one
 # in the text (PostgreSQL's default is 2.5), so an article about the thing ranks above one
 # that mentions it; normalisation 1 divides by 1 + log(length), so a long text does not win
 # by repetition alone.
@@ -57,14 +58,38 @@ def _words(q: str) -> list[str]:
     return [w for w in re.findall(r"\w+", q.lower()) if len(w) > 1][:12]
 
 
-def _rank_postgres(queryset: QuerySet[Article], tsquery_sql: str, params: tuple) -> QuerySet[Article]:
-    """``tsquery_sql`` is one of this module's constants; what the reader typed is a parameter.
-    The ``search`` column is not a model field (migration 0002), hence RawSQL."""
-    matched = RawSQL(f"knowledge_article.search @@ {tsquery_sql}", params, BooleanField())  # noqa: S611  # nosec B611
-    rank = RawSQL(f"ts_rank_cd({_WEIGHTS}, knowledge_article.search, {tsquery_sql}, 1)", params, FloatField())  # noqa: S611  # nosec B611
+class _OnSearch(Expression):
+    """SQL on the ``search`` column (migration 0002; not a model field): ``sql`` with
+    ``{search}`` where the column goes, named through the alias of the query it is compiled
+    in. A RawSQL naming ``knowledge_article.search`` is not relabelled when its queryset
+    becomes a subquery (aliased U0): it silently read the outer row instead."""
+
+    def __init__(self, sql: str, params: tuple, output_field) -> None:
+        super().__init__(output_field=output_field)
+        self.sql, self.params = sql, params
+
+    def as_sql(self, compiler, connection):
+        column = f"{compiler.quote_name_unless_alias(compiler.query.get_initial_alias())}.search"
+        return self.sql.replace("{search}", column), self.params
+
+
+# The search page ranks at most this many matches (50 pages of 20), the first the GIN index
+# yields: a common word ("error") matches most of 100,000 articles, and ranking them all took
+# ~400 ms (bench/knowledge.py). A reader narrows with another word. ts_rank, not ts_rank_cd:
+# for the dozen terms of a few typed words (each in Dutch and English) cover density costs
+# ~40 us an article, ts_rank ~2.
+SEARCH_CANDIDATES = 1000
+
+
+def _rank_postgres(queryset: QuerySet[Article], q: str) -> QuerySet[Article]:
+    """What the reader typed is a parameter; the SQL is this module's constants."""
+    params = (q, q)
+    matched = _OnSearch(f"{{search}} @@ {_TSQUERY}", params, BooleanField())
+    candidates = queryset.alias(matched=matched).filter(matched=True).order_by().values("pk")
+    rank = _OnSearch(f"ts_rank({_WEIGHTS}, {{search}}, {_TSQUERY}, 1)", params, FloatField())
     return (
-        queryset.annotate(matched=matched, rank=rank)
-        .filter(matched=True)
+        queryset.filter(pk__in=candidates[:SEARCH_CANDIDATES])
+        .annotate(rank=rank)
         .order_by("-rank", "-published_at", "pk")
     )
 
@@ -80,39 +105,75 @@ def article_search(*, user, q: str, product_id: int | None = None) -> QuerySet[A
     if not q:
         return queryset.order_by("-published_at", "pk")
     if connection.vendor == "postgresql":
-        return _rank_postgres(queryset, _TSQUERY, (q, q))
+        return _rank_postgres(queryset, q)
     words = _words(q) or [q]
     for word in words:
         queryset = queryset.filter(Q(title__icontains=word) | Q(body_markdown__icontains=word))
     return queryset.order_by("-published_at", "pk")
 
 
-# Suggestions rank at most this many matching articles: ranking reads each match's tsvector,
-# and a common word ("printer") can match tens of thousands of 100,000 articles; the first
-# matches the index yields are ranked, which keeps a suggestion request bounded
+# Suggestions rank at most this many matching articles per pass: a common word ("error") can
+# match tens of thousands of 100,000 articles, and ranking reads each match's tsvector; the
+# first matches the index yields are ranked, which keeps a suggestion request bounded
 # (bench/knowledge.py). Typing one more word narrows the matches below the cap.
 SUGGESTION_CANDIDATES = 500
 
+# The matches of one pass, as the GIN index yields them. A MATERIALIZED CTE is planned for all
+# its rows, not for "the first 500": planned with the LIMIT, PostgreSQL chose a sequential scan
+# for words its statistics think common ("mt940 bank statement import fails": 15% estimated,
+# 3% found, 20,000 rows read), and merged the visibility filter into the index scan (a
+# BitmapAnd with the 76,000 entries of ``article_published``, dearer than all the rest). Read
+# lazily: the LIMIT below stops the heap reads after SUGGESTION_CANDIDATES visible matches.
+_MATCHES_SQL = """{name} AS MATERIALIZED (
+    SELECT a.id, a.slug, a.title, a.language, a.product_id, a.published_at, a.search,
+        a.status, a.visibility
+    FROM knowledge_article a
+    WHERE a.search @@ {tsquery}
+)"""
+_CANDIDATES_SQL = """(
+    SELECT m.id, m.slug, m.title, m.language, m.product_id, m.published_at, m.search
+    FROM {name} m
+    WHERE m.status = %(published)s AND m.visibility = ANY(%(visibilities)s)
+    LIMIT %(candidates)s
+)"""
+_ALL = _TSQUERY_ANY.replace("%s", "%(all)s")
+_ANY = _TSQUERY_ANY.replace("%s", "%(any)s")
+# One statement: the articles with all the typed words first, then those with any; within
+# each, ts_rank (the title counts five times the text) of any of the words. An article in
+# both passes comes twice, side by side: the caller drops the second. Written out: the ORM
+# has no MATERIALIZED CTE. (It was an ORM subquery with a RawSQL naming
+# ``knowledge_article.search``, which read the outer row: see _OnSearch; a minute a request.)
+_SUGGEST_SQL = """
+WITH {matches}
+SELECT c.id, c.slug, c.title, c.language, c.product_id
+FROM ({candidates}) c
+ORDER BY c.search @@ {all} DESC, ts_rank({weights}, c.search, {any}, 1) DESC, c.published_at DESC, c.id
+LIMIT %(limit)s
+"""
 
-def _suggest_postgres(queryset: QuerySet[Article], words: list[str], limit: int) -> list[Article]:
-    """All the typed words first; if that finds too few, any of them."""
-    found: list[Article] = []
-    for joiner in (" & ", " | "):
-        # to_tsquery's own syntax: plain words (\w only, so no quote can break out), quoted.
-        expression = joiner.join(f"'{w}'" for w in words)
-        params = (expression, expression)
-        match = RawSQL(f"knowledge_article.search @@ {_TSQUERY_ANY}", params, BooleanField())  # noqa: S611  # nosec B611
-        candidates = (
-            queryset.annotate(matched=match)
-            .filter(matched=True)
-            .order_by()
-            .values("pk")[:SUGGESTION_CANDIDATES]
-        )
-        ranked = _rank_postgres(Article.objects.filter(pk__in=candidates), _TSQUERY_ANY, params)
-        found += [a for a in ranked.only("slug", "title", "language", "product_id")[:limit] if a not in found]
-        if len(found) >= limit or len(words) == 1:
-            break
-    return found[:limit]
+
+def _suggest_postgres(user, words: list[str], limit: int) -> list[Article]:
+    # to_tsquery's own syntax: plain words (\w only, so no quote can break out), quoted.
+    params = {
+        "all": " & ".join(f"'{w}'" for w in words),
+        "any": " | ".join(f"'{w}'" for w in words),
+        "published": ArticleStatus.PUBLISHED,
+        "visibilities": list(visible_visibilities(user)),
+        "candidates": SUGGESTION_CANDIDATES,
+        "limit": 2 * limit,
+    }
+    passes = [("match_all", _ALL)] + ([("match_any", _ANY)] if len(words) > 1 else [])
+    sql = _SUGGEST_SQL.format(
+        matches=", ".join(_MATCHES_SQL.format(name=name, tsquery=tsquery) for name, tsquery in passes),
+        candidates=" UNION ALL ".join(_CANDIDATES_SQL.format(name=name) for name, _ in passes),
+        all=_ALL,
+        any=_ANY,
+        weights=_WEIGHTS,
+    )
+    found: dict[int, Article] = {}
+    for article in Article.objects.raw(sql, params):
+        found.setdefault(article.pk, article)
+    return list(found.values())[:limit]
 
 
 def article_suggestions(*, user, text: str, limit: int = SUGGESTIONS) -> list[Article]:
@@ -121,9 +182,9 @@ def article_suggestions(*, user, text: str, limit: int = SUGGESTIONS) -> list[Ar
     words = _words((text or "").replace("\x00", "")[:MAX_QUERY_CHARS])
     if not words:
         return []
-    queryset = _published_for(user)
     if connection.vendor == "postgresql":
-        return _suggest_postgres(queryset, words, limit)
+        return _suggest_postgres(user, words, limit)
+    queryset = _published_for(user)
     query = Q()
     for word in words:
         query |= Q(title__icontains=word)

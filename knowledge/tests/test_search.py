@@ -55,6 +55,35 @@ def test_suggestions_read_the_typed_title_loosely(make_article):
     assert suggestions[0] == printer and len(suggestions) == 1
 
 
+@postgres_only
+def test_suggestions_put_all_the_words_first_then_the_title_then_the_text(
+    make_article, django_assert_num_queries
+):
+    in_text = make_article(title="General settings", body="The toner of the printer is empty. " * 4)
+    in_title = make_article(title="Printer says toner low", body="Order a new cartridge.")
+    one_word = make_article(title="Printer jams", body="Open the tray and remove the paper.")
+    hidden = make_article(title="Printer toner for staff", visibility="staff")
+    draft = make_article(title="Printer toner draft", status=ArticleStatus.DRAFT)
+    coordinator = UserFactory(role=Role.COORDINATOR)
+    with django_assert_num_queries(1):  # both passes (all words, any word) in one statement
+        suggestions = selectors.article_suggestions(user=coordinator, text="printer toner")
+    assert suggestions == [in_title, in_text, one_word]
+    assert hidden not in suggestions and draft not in suggestions
+    # Dutch is stemmed as Dutch: "afdrukken" finds the article about "afdrukken"
+    dutch = make_article(title="Printer geeft lege afdrukken", body="Vervang de toner.", language="nl")
+    assert selectors.article_suggestions(user=coordinator, text="lege afdrukken") == [dutch]
+
+
+@postgres_only
+def test_suggestions_rank_a_bounded_set_of_candidates(make_article, monkeypatch):
+    for i in range(4):
+        make_article(title=f"Export number {i}", body="Exports run at night.")
+    monkeypatch.setattr(selectors, "SUGGESTION_CANDIDATES", 2)
+    coordinator = UserFactory(role=Role.COORDINATOR)
+    # at most two candidates are ranked (one word: one pass), though four articles match
+    assert len(selectors.article_suggestions(user=coordinator, text="export")) == 2
+
+
 def test_suggestions_of_nothing_typed_are_none(make_article):
     make_article()
     assert selectors.article_suggestions(user=UserFactory(role=Role.COORDINATOR), text=" ,. ") == []
@@ -74,3 +103,27 @@ def test_each_reader_sees_what_the_visibility_allows(make_article, make_staff):
     agent = make_staff(totp=False)
     assert set(selectors.article_visible_to(agent)) == {public, customers, staff_only, draft}
     assert set(selectors.article_search(user=agent, q="exports")) == {public, customers, staff_only}
+
+
+@postgres_only
+def test_the_search_page_ranks_a_bounded_set_of_matches(make_article, monkeypatch):
+    for i in range(3):
+        make_article(title=f"Export number {i}", body="Exports run at night.")
+    in_title = make_article(title="Night export", body="Runs at night.")
+    customer = UserFactory()
+    assert selectors.article_search(user=customer, q="night export").first() == in_title
+    monkeypatch.setattr(selectors, "SEARCH_CANDIDATES", 2)
+    assert selectors.article_search(user=customer, q="export").count() == 2  # of four matches
+
+
+@postgres_only
+def test_the_search_pages_cap_matches_in_its_own_rows(make_article, monkeypatch):
+    """The cap is a subquery (aliased U0): a RawSQL naming knowledge_article.search there
+    read the outer row, so the subquery returned the first articles whatever they said."""
+    make_article(title="Password forgotten", body="Ask for a new password.")
+    make_article(title="Account locked", body="Wait ten minutes.")
+    export = make_article(title="Nightly export", body="Exports run at night.")
+    make_article(title="Invoice layout", body="Choose a template.")
+    make_article(title="Calendar sync", body="Connect your calendar.")
+    monkeypatch.setattr(selectors, "SEARCH_CANDIDATES", 2)
+    assert list(selectors.article_search(user=UserFactory(), q="export")) == [export]
