@@ -24,7 +24,9 @@ def isolate_worker(environment: os._Environ | dict, worker: str) -> None:
     index = int(worker.removeprefix("gw"))
     if environment.get("REDIS_URL"):
         redis_url = worker_redis_url(environment["REDIS_URL"], index)
-        if environment.get("CELERY_BROKER_URL") in (None, "", environment["REDIS_URL"]):
+        # The broker follows REDIS_URL by default; Celery reads CELERY_BROKER_URL from the
+        # environment before its own settings, so it is only rewritten when it was set.
+        if environment.get("CELERY_BROKER_URL") == environment["REDIS_URL"]:
             environment["CELERY_BROKER_URL"] = redis_url
         environment["REDIS_URL"] = redis_url
     environment["CACHE_PREFIX"] = f"{environment.get('CACHE_PREFIX', 'sla')}-{worker}"

@@ -206,11 +206,14 @@ def test_each_parallel_test_worker_has_its_own_redis_database_cache_prefix_and_v
     isolate_worker(second, "gw1")
     assert first == {
         "REDIS_URL": "redis://127.0.0.1:6379/1",
-        "CELERY_BROKER_URL": "redis://127.0.0.1:6379/1",
         "CACHE_PREFIX": "ci-gw0",
         "VAR_DIR": "/srv/var/pytest-gw0",
     }
-    assert second["REDIS_URL"] == second["CELERY_BROKER_URL"] == "redis://127.0.0.1:6379/2"
+    assert second["REDIS_URL"] == "redis://127.0.0.1:6379/2"
+    # a broker set to the same Redis follows it
+    same = {"REDIS_URL": "redis://r:6379/3", "CELERY_BROKER_URL": "redis://r:6379/3"}
+    isolate_worker(same, "gw1")
+    assert same["REDIS_URL"] == same["CELERY_BROKER_URL"] == "redis://r:6379/5"
     # a broker of its own (a fault test's) stays; Redis has 16 databases
     other = {"REDIS_URL": "redis://:secret@h:6380/15", "CELERY_BROKER_URL": "redis://b:6379/0"}
     isolate_worker(other, "gw0")

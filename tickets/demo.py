@@ -138,15 +138,47 @@ def services_clock() -> Iterator[_Clock]:
         timezone.now = original
 
 
-RESOLUTIONS = [
-    ("Rapport exporteert lege regels", "De filterinstelling is hersteld; de export is weer volledig."),
-    ("Koppeling geeft time-outs", "De time-out van de koppeling is verhoogd en de wachtrij opgeschoond."),
-    ("Gebruiker kan niet inloggen", "Het account was geblokkeerd na te veel pogingen; het is vrijgegeven."),
-    ("Dashboard laadt traag", "Een ontbrekende index is toegevoegd; het dashboard laadt in 2 seconden."),
-    ("Melding over verlopen certificaat", "Het certificaat is vernieuwd."),
-    ("Vraag over rechten per rol", "Uitgelegd hoe rechten per rol worden ingesteld, met handleiding."),
-    ("Import stopt bij regel 500", "Een ongeldig datumveld blokkeerde de import; de validatie is aangepast."),
-    ("Workflow blijft hangen", "De workflow-engine is herstart en de oorzaak (geheugenlek) verholpen."),
+RESOLUTIONS = [  # title, what the customer wrote, how support resolved it
+    (
+        "Rapport exporteert lege regels",
+        "De export van het maandrapport bevat sinds gisteren alleen lege regels.",
+        "De filterinstelling is hersteld; de export is weer volledig.",
+    ),
+    (
+        "Koppeling geeft time-outs",
+        "De koppeling met ons roostersysteem geeft sinds vanochtend steeds een time-out.",
+        "De time-out van de koppeling is verhoogd en de wachtrij opgeschoond.",
+    ),
+    (
+        "Gebruiker kan niet inloggen",
+        "Een collega krijgt 'Ongeldige inlog', terwijl het wachtwoord net is hersteld.",
+        "Het account was geblokkeerd na te veel pogingen; het is vrijgegeven.",
+    ),
+    (
+        "Dashboard laadt traag",
+        "Het dashboard doet er meer dan een minuut over om te laden.",
+        "Een ontbrekende index is toegevoegd; het dashboard laadt in 2 seconden.",
+    ),
+    (
+        "Melding over verlopen certificaat",
+        "Onze browsers waarschuwen dat het certificaat van de omgeving verloopt.",
+        "Het certificaat is vernieuwd.",
+    ),
+    (
+        "Vraag over rechten per rol",
+        "Hoe geven we teamleiders wel inzage in rapporten, maar geen beheerrechten?",
+        "Uitgelegd hoe rechten per rol worden ingesteld, met handleiding.",
+    ),
+    (
+        "Import stopt bij regel 500",
+        "De import van het klantenbestand stopt steeds bij regel 500, zonder foutmelding.",
+        "Een ongeldig datumveld blokkeerde de import; de validatie is aangepast.",
+    ),
+    (
+        "Workflow blijft hangen",
+        "Aanvragen blijven in de stap 'Goedkeuren' staan en gaan niet verder.",
+        "De workflow-engine is herstart en de oorzaak (geheugenlek) verholpen.",
+    ),
 ]
 COMMENTS = {
     1: "Veel te lang gewacht zonder bericht.",
@@ -209,7 +241,7 @@ def demo_history_create(*, organisations: list[Organisation], agent: User, now: 
 
 def _history_ticket(rng, clock, *, organisation, coordinator, resolver, product, registered, latest):
     late = rng.random() < 0.18  # a late answer or resolution: the SLA breached now and then
-    title, resolution = rng.choice(RESOLUTIONS)
+    title, description, resolution = rng.choice(RESOLUTIONS)
     clock.now = registered
     ticket = services.ticket_create(
         organisation=organisation,
@@ -220,7 +252,7 @@ def _history_ticket(rng, clock, *, organisation, coordinator, resolver, product,
         impact=rng.choice([1, 2, 3, 3]),
         product=product,
         registered_at=registered,
-        description="",
+        description=description,
     )
     clock.now = registered + timedelta(
         minutes=rng.randrange(10, 90) + (rng.randrange(1, 3) * 1440 if late else 0)

@@ -13,9 +13,9 @@
       labels: data.weeks,
       datasets: [
         {label: "★ 1-5", data: data.average, yAxisID: "score", borderColor: "#1f5fbf",
-         backgroundColor: "#1f5fbf", spanGaps: true, tension: 0.2},
+         backgroundColor: "#1f5fbf", spanGaps: true, tension: 0},
         {label: "SLA %", data: data.met, yAxisID: "met", borderColor: "#1c7c3c",
-         backgroundColor: "#1c7c3c", borderDash: [4, 4], spanGaps: true, tension: 0.2}
+         backgroundColor: "#1c7c3c", borderDash: [4, 4], spanGaps: true, tension: 0}
       ]
     },
     options: {

@@ -20,7 +20,7 @@
         labels: data.weeks,
         datasets: chart.lines.map(function (line, i) {
           return {label: line.label, data: line.percent, borderColor: palette[i % palette.length],
-                  backgroundColor: palette[i % palette.length], spanGaps: true, tension: 0.2,
+                  backgroundColor: palette[i % palette.length], spanGaps: true, tension: 0,
                   _key: line.key, _met: line.met, _total: line.total};
         })
       },
