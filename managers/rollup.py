@@ -133,7 +133,9 @@ def _insert_days(clocks, figures: list[PublishedFigure], days: set[date] | None)
             "calendar_id, total, with_target, met, within) "
             "SELECT g.ticket__organisation_id, g.day, g.kind, g.ticket__service_level_id, "
             "g.ticket__priority, g.calendar_id, g.total, g.with_target, g.met, "
-            f"COALESCE(g.within, '{{}}'::jsonb) FROM ({select}) g{only_days}",
+            f"COALESCE(g.within, '{{}}'::jsonb) FROM ({select}) g{only_days} "
+            # in the order of the unique index: its pages are filled one after the other
+            "ORDER BY 1, 2, 3, 4, 5, 6",
             params,
         )
         cursor.execute(

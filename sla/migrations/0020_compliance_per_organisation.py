@@ -29,9 +29,9 @@ class Migration(migrations.Migration):
                 ('with_target', models.PositiveIntegerField(default=0)),
                 ('met', models.PositiveIntegerField(default=0)),
                 ('within', models.JSONField(default=dict)),
-                ('calendar', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='sla.calendar')),
-                ('organisation', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.organisation')),
-                ('service_level', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='sla.servicelevel')),
+                ('calendar', models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='sla.calendar')),
+                ('organisation', models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.organisation')),
+                ('service_level', models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='sla.servicelevel')),
             ],
             options={
                 'verbose_name': 'compliance per organisation and day',
