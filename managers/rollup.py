@@ -1,4 +1,5 @@
-"""The compliance roll-up behind the dashboard: stopped clocks counted per day (ComplianceDay).
+"""The compliance roll-up behind the dashboard: stopped clocks counted per day (ComplianceDay),
+and per organisation and day (ComplianceOrganisationDay) for one organisation's dashboard.
 
 Why: the trend (26 weeks) and the published figures (a period of months) would otherwise
 aggregate hundreds of thousands of clocks joined to their tickets on every page view (about
@@ -13,15 +14,21 @@ How it stays right, incrementally (``compliance_rollup_refresh``, beat: every mi
   edited published figures; until then an edited figure misses its key and the reads count it
   from the clocks.
 Today (and any day not yet rolled up) is always counted from the clocks by the reads.
+
+Both tables are counted in one pass, in SQL (``INSERT ... SELECT``: at a million tickets the
+organisations' rows are several hundred thousand): the clocks grouped per organisation, then
+ComplianceDay as the sums of those rows, so the dashboard of all organisations and that of
+each one count the same clocks the same way. The reads of the days not yet rolled up count
+with ``count_days`` (the same aggregates, in Python's hands).
 """
 
 from collections import defaultdict
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, F, Q
-from django.db.models.functions import TruncDate
+from django.db.models.functions import JSONObject, TruncDate
 from django.utils import timezone
 
 from sla.models import (
@@ -30,6 +37,7 @@ from sla.models import (
     ClockEvent,
     ClockState,
     ComplianceDay,
+    ComplianceOrganisationDay,
     ComplianceRollupState,
     PublishedFigure,
 )
@@ -52,9 +60,8 @@ def figure_key(figure: PublishedFigure) -> str:
     return figure.key
 
 
-def count_days(clocks, figures: list[PublishedFigure]) -> list[ComplianceDay]:
-    """Stopped ``clocks`` counted per day in the roll-up's shape (unsaved rows): one grouped
-    query, for the roll-up and for the dashboard's days not yet rolled up."""
+def _aggregates(figures: list[PublishedFigure]) -> dict:
+    """What a roll-up row counts of its clocks; ``w_<figure id>``: those within the figure."""
     aggregates = {
         "total": Count("pk"),
         "with_target": Count("pk", filter=Q(target_seconds__isnull=False)),
@@ -62,10 +69,19 @@ def count_days(clocks, figures: list[PublishedFigure]) -> list[ComplianceDay]:
     }
     for figure in figures:
         aggregates[f"w_{figure.pk}"] = Count("pk", filter=figure.within_q())
+    return aggregates
+
+
+_GROUPS = ("day", "kind", "ticket__service_level_id", "ticket__priority", "calendar_id")
+
+
+def count_days(clocks, figures: list[PublishedFigure]) -> list[ComplianceDay]:
+    """Stopped ``clocks`` counted per day in the roll-up's shape (unsaved rows): one grouped
+    query, for the dashboard's days not yet rolled up."""
     rows = (
         clocks.annotate(day=TruncDate("stopped_at", tzinfo=AMSTERDAM))
-        .values("day", "kind", "ticket__service_level_id", "ticket__priority", "calendar_id")
-        .annotate(**aggregates)
+        .values(*_GROUPS)
+        .annotate(**_aggregates(figures))
         .order_by()
     )
     created = []
@@ -87,25 +103,70 @@ def count_days(clocks, figures: list[PublishedFigure]) -> list[ComplianceDay]:
     return created
 
 
+def _insert_days(clocks, figures: list[PublishedFigure], days: set[date] | None) -> int:
+    """Count ``clocks`` into both tables (the rows of ``days`` only, None: all): per
+    organisation with the aggregates of ``count_days``, then ComplianceDay as their sums.
+    Returns the ComplianceDay rows written."""
+    org_table = ComplianceOrganisationDay._meta.db_table
+    day_table = ComplianceDay._meta.db_table
+    aggregates = _aggregates(figures)
+    within = {figure_key(figure): aggregates.pop(f"w_{figure.pk}") for figure in figures}
+    grouped = (
+        clocks.annotate(day=TruncDate("stopped_at", tzinfo=AMSTERDAM))
+        .values(*_GROUPS, "ticket__organisation_id")
+        .annotate(**aggregates, within=JSONObject(**within))
+        .order_by()
+    )
+    select, params = grouped.query.sql_with_params()
+    only_days = ""
+    if days is not None:
+        only_days, params = " WHERE g.day = ANY(%s)", (*params, sorted(days))
+    within_sums = "'{}'::jsonb"
+    if within:
+        within_sums = (
+            f"jsonb_build_object({', '.join('%s, SUM((within ->> %s)::bigint)' for _key in within)})"
+        )
+    keys = [value for key in within for value in (key, key)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {org_table} (organisation_id, day, clock, service_level_id, priority, "  # noqa: S608 - model tables  # nosec B608
+            "calendar_id, total, with_target, met, within) "
+            "SELECT g.ticket__organisation_id, g.day, g.kind, g.ticket__service_level_id, "
+            "g.ticket__priority, g.calendar_id, g.total, g.with_target, g.met, "
+            f"COALESCE(g.within, '{{}}'::jsonb) FROM ({select}) g{only_days} "
+            # in the order of the unique index: its pages are filled one after the other
+            "ORDER BY 1, 2, 3, 4, 5, 6",
+            params,
+        )
+        cursor.execute(
+            f"INSERT INTO {day_table} (day, clock, service_level_id, priority, calendar_id, total, "  # noqa: S608 - model tables  # nosec B608
+            f"with_target, met, within) SELECT day, clock, service_level_id, priority, calendar_id, "
+            f"SUM(total), SUM(with_target), SUM(met), "
+            f"{within_sums} FROM {org_table} "
+            f"WHERE {'TRUE' if days is None else 'day = ANY(%s)'} "
+            "GROUP BY day, clock, service_level_id, priority, calendar_id",
+            [*keys, *([] if days is None else [sorted(days)])],
+        )
+        return cursor.rowcount
+
+
 def _count_days(days: set[date] | None, *, until: date) -> int:
     """Recount ``days`` (None: every day before ``until``) from the clocks: delete and insert."""
     clocks = Clock.objects.filter(state=ClockState.STOPPED, stopped_at__lt=day_start(until))
     existing = ComplianceDay.objects.filter(day__lt=until)
+    existing_organisations = ComplianceOrganisationDay.objects.filter(day__lt=until)
     if days is not None:
+        days = {day for day in days if day < until}
         if not days:
             return 0
         clocks = clocks.filter(
             stopped_at__gte=day_start(min(days)), stopped_at__lt=day_start(max(days) + timedelta(days=1))
         )
         existing = existing.filter(day__in=days)
-    created = [
-        row
-        for row in count_days(clocks, list(PublishedFigure.objects.all()))
-        if days is None or row.day in days
-    ]
+        existing_organisations = existing_organisations.filter(day__in=days)
     existing.delete()
-    ComplianceDay.objects.bulk_create(created, batch_size=2000)
-    return len(created)
+    existing_organisations.delete()
+    return _insert_days(clocks, list(PublishedFigure.objects.all()), days)
 
 
 def _state() -> ComplianceRollupState:

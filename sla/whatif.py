@@ -7,10 +7,15 @@ of its instants (``sla.services._clock_apply``), on a calendar built by the same
 (``sla.selectors.business_calendar_build``) with the change applied. So what the preview says
 is what the recompute after saving stores (``sla/tests/test_whatif.py`` checks it).
 
-Cost at 20,000 open clocks (bench/whatif.py): two queries (the open clocks of a calendar
-through the partial index ``clock_open_calendar``, and their events by the same index, with
-timestamps as epoch seconds), then tens of microseconds of replay and calendar arithmetic per
-running clock. Nothing is written.
+Cost at 20,000 open clocks (bench/whatif.py): a count of the open clocks concerned, then only
+the running clocks with a target, without their tickets (a deadline needs none of a ticket's
+columns), with their events in one ordered query, timestamps as epoch seconds; then a replay
+and one ``calendar.add`` per clock (only the deadline is compared: the at-risk instant and the
+breach check that saving also stores are not shown). A change of closed days only touches
+clocks that count time on or after the first changed day: a clock due before it whose events
+all lie before it keeps its deadline (the same calendar up to that day gives the same
+replay), so it is counted but not replayed. The policy preview reads the three ticket columns
+its targets are keyed on. Nothing is written.
 
 Paused clocks have no deadline while paused (``Clock.due_at`` is set only while running):
 a change reaches them when they resume, so they are counted, not listed.
@@ -23,17 +28,17 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
-from types import SimpleNamespace
 from typing import NamedTuple
+from zoneinfo import ZoneInfo
 
-from django.db.models import Q
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from sla.calendar import BusinessCalendar
 from sla.models import Calendar, Clock, ClockEvent, ClockState, Target, TargetUnit
 from sla.selectors import business_calendar, business_calendar_build
-from sla.services import Derived, _clock_apply, clock_replay
+from sla.services import Derived, _reached, clock_replay
 
 #: How many moved deadlines the preview lists (the counts cover them all).
 LIST_LIMIT = 200
@@ -97,7 +102,6 @@ class _OpenClock:
     segment_started_at: datetime | None
     due_at: datetime | None
     calendar_id: int
-    at_risk_percent: int
 
 
 _CLOCK_FIELDS = (
@@ -110,7 +114,6 @@ _CLOCK_FIELDS = (
     "segment_epoch",
     "due_epoch",
     "calendar_id",
-    "ticket__service_level__at_risk_percent",
 )
 
 
@@ -124,56 +127,49 @@ def _instant(epoch: float | None) -> datetime | None:
     return None if epoch is None else datetime.fromtimestamp(epoch, UTC)
 
 
-def _open_clocks(where: Q, *extra: str) -> list[tuple]:
-    """The open clocks matching ``where``: one query on the partial index of open clocks."""
+def _open_clocks(clocks: QuerySet, *extra: str) -> list[tuple]:
+    """The rows of ``clocks`` the replay reads: one query, no model instances."""
     table = Clock._meta.db_table
-    rows = (
-        Clock.objects.filter(where)
-        .exclude(state=ClockState.STOPPED)
-        .annotate(
-            segment_epoch=_epoch(f"{table}.segment_started_at"),
-            due_epoch=_epoch(f"{table}.due_at"),
-        )
-        .values_list(*_CLOCK_FIELDS, *extra)
-    )
+    rows = clocks.annotate(
+        segment_epoch=_epoch(f"{table}.segment_started_at"),
+        due_epoch=_epoch(f"{table}.due_at"),
+    ).values_list(*_CLOCK_FIELDS, *extra)
     return [(*row[:6], _instant(row[6]), _instant(row[7]), *row[8:]) for row in rows]
 
 
-def _events_of(where: Q) -> dict[int, list[_Event]]:
-    """The events of the open clocks matching ``where``, in order. The clocks are a subquery
-    on the partial index of open clocks: ``exclude(clock__state=...)`` would be an anti-join
-    over the two million stopped clocks (3 s at a million tickets)."""
+def _events_of(clocks: QuerySet) -> dict[int, list[_Event]]:
+    """The events of ``clocks`` (a queryset of open clocks), in order, in one query. The
+    clocks are a subquery on the partial index of open clocks: ``exclude(clock__state=...)``
+    would be an anti-join over the two million stopped clocks (3 s at a million tickets)."""
     events: dict[int, list[_Event]] = defaultdict(list)
-    open_clocks = Clock.objects.filter(where).exclude(state=ClockState.STOPPED).values("pk")
     rows = (
-        ClockEvent.objects.filter(clock_id__in=open_clocks)
+        ClockEvent.objects.filter(clock_id__in=clocks.values("pk"))
         .annotate(at_epoch=_epoch(f"{ClockEvent._meta.db_table}.at"))
         .order_by("clock_id", "at", "pk")
         .values_list("clock_id", "action", "at_epoch")
     )
-    for clock_id, action, at in rows.iterator(chunk_size=5000):
-        events[clock_id].append(_Event(action, datetime.fromtimestamp(at, UTC)))
+    fromtimestamp = datetime.fromtimestamp
+    for clock_id, action, at in rows:  # a few tens of thousands: one fetch, no server cursor
+        events[clock_id].append(_Event(action, fromtimestamp(at, UTC)))
     return events
 
 
-def _derive(
+def _new_due(
     clock: _OpenClock, events: list[_Event], calendar: BusinessCalendar, target: int | None
-) -> Derived:
-    """The clock replayed from its events, as the recompute after saving does. A clock without
-    events (loaded in bulk, never in the product) keeps its stored derivation."""
-    if not events:
-        return Derived(clock.state, clock.consumed_seconds, clock.segment_started_at, None)
-    thresholds = () if target is None else (target, target * clock.at_risk_percent // 100)
-    return clock_replay(events, calendar, thresholds=thresholds)
-
-
-def _deadline(clock: _OpenClock, derived: Derived, calendar: BusinessCalendar, target: int | None):
-    """The deadline ``_clock_apply`` stores for this derivation and target."""
+) -> datetime | None:
+    """The deadline the recompute after saving stores for this clock (``_clock_apply``): the
+    clock replayed from its events (``clock_replay``; a clock without events, loaded in bulk,
+    never in the product, keeps its stored derivation), then the instant it uses ``target``
+    up. Only the target is asked for: the at-risk share does not change the deadline."""
+    if target is None:
+        return None
+    if events:
+        derived = clock_replay(events, calendar, thresholds=(target,))
+    else:
+        derived = Derived(clock.state, clock.consumed_seconds, clock.segment_started_at, None)
     if derived.state != ClockState.RUNNING or derived.segment_started_at is None:
         return None
-    holder = SimpleNamespace(target_seconds=target)
-    _clock_apply(holder, derived, calendar, clock.at_risk_percent)
-    return holder.due_at
+    return _reached(derived, calendar, target)
 
 
 def _summarise(result: WhatIf, moves: list[Move], limit: int) -> WhatIf:
@@ -203,6 +199,21 @@ def _move(clock: _OpenClock, new_due: datetime | None, now: datetime) -> Move | 
     )
 
 
+def _open_on(calendar: Calendar) -> QuerySet:
+    """The open clocks of a calendar: the partial index ``clock_open_calendar``."""
+    return Clock.objects.filter(calendar_id=calendar.pk).exclude(state=ClockState.STOPPED)
+
+
+def _untouched_before(calendar: Calendar, days: frozenset[date]) -> Q:
+    """Running clocks a change of closed ``days`` cannot move: due before the first of them
+    (local midnight) with no event on or after it. Their replay only reads opening intervals
+    before that midnight, which the change leaves as they are, so it gives the deadline they
+    have (stored by the same replay on the calendar as it is)."""
+    first = datetime.combine(min(days), time(0), tzinfo=ZoneInfo(calendar.timezone))
+    later_events = ClockEvent.objects.filter(clock_id=OuterRef("pk"), at__gte=first)
+    return Q(due_at__lt=first) & ~Exists(later_events)
+
+
 def calendar_whatif(
     calendar: Calendar,
     *,
@@ -214,28 +225,31 @@ def calendar_whatif(
 ) -> WhatIf:
     """The open clocks on ``calendar`` under new weekly hours and/or closed dates added or
     removed: every running clock's deadline recomputed from its events on the changed calendar,
-    compared with the deadline stored now."""
+    compared with the deadline stored now (a change of closed days only: the clocks it can
+    reach, see ``_untouched_before``)."""
     now = now or timezone.now()
+    closed_add, closed_remove = frozenset(closed_add), frozenset(closed_remove)
     proposed = business_calendar_build(
-        calendar,
-        weekly_hours=weekly_hours,
-        closed_add=frozenset(closed_add),
-        closed_remove=frozenset(closed_remove),
+        calendar, weekly_hours=weekly_hours, closed_add=closed_add, closed_remove=closed_remove
     )
     result = WhatIf(now=now)
-    rows = _open_clocks(Q(calendar_id=calendar.pk))
-    events = _events_of(Q(calendar_id=calendar.pk))
+    running = Q(state=ClockState.RUNNING, target_seconds__isnull=False)
+    counts = _open_on(calendar).aggregate(
+        paused=Count("pk", filter=Q(state=ClockState.PAUSED)), running=Count("pk", filter=running)
+    )
+    result.paused, result.running = counts["paused"], counts["running"]
+    clocks = _open_on(calendar).filter(running)
+    if weekly_hours is None:
+        changed_days = closed_add | closed_remove
+        if not changed_days:
+            return _summarise(result, [], limit)
+        clocks = clocks.exclude(_untouched_before(calendar, changed_days))
+    rows = _open_clocks(clocks)
+    events = _events_of(clocks) if rows else {}
     moves = []
     for row in rows:
         clock = _OpenClock(*row)
-        if clock.state == ClockState.PAUSED:
-            result.paused += 1
-            continue
-        if clock.target_seconds is None:
-            continue  # best effort: no deadline to move
-        result.running += 1
-        derived = _derive(clock, events.get(clock.pk, []), proposed, clock.target_seconds)
-        move = _move(clock, _deadline(clock, derived, proposed, clock.target_seconds), now)
+        move = _move(clock, _new_due(clock, events.get(clock.pk, ()), proposed, clock.target_seconds), now)
         if move:
             moves.append(move)
     return _summarise(result, moves, limit)
@@ -263,7 +277,9 @@ def policy_whatif(
     now = now or timezone.now()
     calendars = {row.pk: business_calendar(row) for row in Calendar.objects.all()}
     result = WhatIf(now=now)
-    rows = _open_clocks(Q(), "ticket__service_level_id", "ticket__kind", "ticket__priority")
+    open_clocks = Clock.objects.exclude(state=ClockState.STOPPED)
+    rows = _open_clocks(open_clocks, "ticket__service_level_id", "ticket__kind", "ticket__priority")
+    seconds: dict[tuple, int | None] = {}  # a Target instance per clock cost 40 µs: one per cell
     pending: list[tuple[_OpenClock, int | None]] = []
     for *fields, level_id, ticket_kind, priority in rows:
         clock = _OpenClock(*fields)
@@ -274,7 +290,10 @@ def policy_whatif(
         amount, unit = targets.get(
             (level_id, ticket_kind, priority, clock.kind), (None, TargetUnit.BEST_EFFORT)
         )
-        new_target = target_seconds(amount, unit, day_seconds=calendar.day_seconds)
+        cell = (amount, unit, calendar.day_seconds)
+        if cell not in seconds:
+            seconds[cell] = target_seconds(amount, unit, day_seconds=calendar.day_seconds)
+        new_target = seconds[cell]
         if clock.target_seconds is None and new_target is None:
             continue
         result.running += 1
@@ -289,13 +308,14 @@ def policy_whatif(
         pending.append((clock, new_target))
     # Only the clocks whose target changes need their events: one query for them all.
     changed = [clock.pk for clock, _target in pending]
-    where = Q() if len(changed) > 1000 else Q(pk__in=changed)  # a long id list costs more than all
-    events = _events_of(where) if changed else {}
+    # a long id list costs more than all the open clocks' events
+    events = {}
+    if changed:
+        events = _events_of(open_clocks if len(changed) > 1000 else open_clocks.filter(pk__in=changed))
     moves = []
     for clock, new_target in pending:
         calendar = calendars[clock.calendar_id]
-        derived = _derive(clock, events.get(clock.pk, []), calendar, new_target)
-        move = _move(clock, _deadline(clock, derived, calendar, new_target), now)
+        move = _move(clock, _new_due(clock, events.get(clock.pk, ()), calendar, new_target), now)
         if move:
             moves.append(move)
     return _summarise(result, moves, limit)

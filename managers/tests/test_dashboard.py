@@ -14,7 +14,7 @@ from accounts.tests.factories import UserFactory
 from managers import dashboard as board
 from managers import rollup
 from sla import services
-from sla.models import Clock, ComplianceDay, PublishedFigure, ServiceLevel
+from sla.models import Clock, ComplianceDay, ComplianceOrganisationDay, PublishedFigure, ServiceLevel
 from sla.tests.factories import organisation_on_level
 from tickets.services import ticket_create
 
@@ -425,3 +425,75 @@ def test_within_three_months_is_the_same_time_three_calendar_months_later():
     assert late.clocks.get(kind="resolution").working_days < 65
     figures = _resolution_figures(default, start=date(2026, 4, 1), end=date(2026, 4, 30))
     assert figures[(False, "100% within 3 months")] == (1, 2)
+
+
+def _now_values(raw):
+    return {key: sorted(rows, key=str) for key, rows in raw.items()}
+
+
+def test_the_now_counts_in_one_pass_equal_a_grouped_count_per_dimension_in_every_scope(open_trouble):
+    """The grouping-sets query (counted per ticket, read from the open-clock index) against
+    the plain ORM count per dimension, for all organisations, a level, one organisation and
+    both."""
+    now = ams(2026, 11, 23, 10, 45)
+    paused = register(open_trouble["extended"], at=ams(2026, 11, 23, 9, 0), title="paused at risk")
+    with time_machine.travel(ams(2026, 11, 23, 10, 31), tick=False):
+        services.sla_sweep()
+    services.sla_clocks_pause(ticket=paused, by=None, reason="Question", at=ams(2026, 11, 23, 10, 40))
+    levels = (None, *ServiceLevel.objects.values_list("pk", flat=True))
+    organisations = (None, open_trouble["extended"].pk, open_trouble["default"].pk)
+    for organisation_id in organisations:
+        for level_id in levels:
+            scope = {"now": now, "level_id": level_id, "organisation_id": organisation_id}
+            expected = _now_values(board._now_rows_per_dimension(**scope))
+            assert _now_values(board._now_rows_grouping_sets(**scope)) == expected, scope
+    assert board.now_summary(now=now, organisation_id=open_trouble["extended"].pk).at_risk == 2
+
+
+@pytest.mark.parametrize("rolled_on", [date(2026, 11, 28), date(2026, 11, 25)])
+def test_the_rollup_per_organisation_gives_each_organisation_the_figures_and_trend_of_its_clocks(
+    week_of_tickets, rolled_on
+):
+    # given each organisation's figures and trend counted from its clocks alone
+    organisations = [week_of_tickets["extended"].pk, week_of_tickets["default"].pk]
+    scopes = [
+        {"organisation_id": organisation, "level_id": level}
+        for organisation in organisations
+        for level in (None, *ServiceLevel.objects.values_list("pk", flat=True))
+    ]
+    from_clocks = {
+        tuple(scope.values()): (
+            measured(**scope),
+            _trend_values(board.compliance_trend(today=date(2026, 11, 28), **scope)),
+        )
+        for scope in scopes
+    }
+    # when the days are rolled up (the whole week, or Monday and Tuesday only)
+    with time_machine.travel(ams(rolled_on.year, rolled_on.month, rolled_on.day, 8, 0), tick=False):
+        rollup.compliance_rollup_refresh()
+    assert ComplianceOrganisationDay.objects.filter(organisation_id__in=organisations).exists()
+    # then each organisation reads the same from its roll-up (and the clocks since)
+    for scope in scopes:
+        recent = board.unrolled(**scope)
+        assert measured(**scope, recent=recent) == from_clocks[tuple(scope.values())][0], scope
+        trend = board.compliance_trend(today=date(2026, 11, 28), recent=recent, **scope)
+        assert _trend_values(trend) == from_clocks[tuple(scope.values())][1], scope
+    # and every row of the organisations' roll-up is the direct count of that organisation's
+    # clocks, and the roll-up of all organisations their sum
+    figures = list(PublishedFigure.objects.all())
+    stopped = Clock.objects.filter(state="stopped", stopped_at__lt=rollup.day_start(rolled_on))
+    fields = ("day", "clock", "service_level_id", "priority", "calendar_id")
+
+    def counted(rows):
+        return sorted(
+            (tuple(getattr(row, name) for name in fields), row.total, row.with_target, row.met, row.within)
+            for row in rows
+        )
+
+    for organisation in organisations:
+        direct = rollup.count_days(stopped.filter(ticket__organisation_id=organisation), figures)
+        assert direct
+        assert counted(ComplianceOrganisationDay.objects.filter(organisation_id=organisation)) == counted(
+            direct
+        )
+    assert counted(ComplianceDay.objects.all()) == counted(rollup.count_days(stopped, figures))

@@ -61,7 +61,7 @@ def _dashboard_data(filters: board.DashboardFilters) -> dict:
             row.at_risk_url = tickets_url(state="at_risk", **{**base, key: row.value})
             row.breached_url = tickets_url(state="breached", **{**base, key: row.value})
     # the clocks stopped since the roll-up (today), counted once for the figures and the trend
-    recent = board.unrolled(level_id=filters.level_id) if filters.organisation_id is None else None
+    recent = board.unrolled(**scope)
     figures = board.published_figures_measure(start=start, end=end, recent=recent, **scope)
     for result in figures:
         period = {"stopped_from": filters.start.isoformat(), "stopped_to": filters.end.isoformat()}
