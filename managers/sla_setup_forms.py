@@ -189,3 +189,8 @@ class OpeningHoursForm(forms.Form):
 class ClosureDayForm(forms.Form):
     date = BoundedDateField(label=_("Date"), widget=DateInput)
     reason = forms.CharField(label=_("Reason"), max_length=200)
+
+
+class HolidayForm(forms.Form):
+    date = BoundedDateField(label=_("Date"), widget=DateInput)
+    name = forms.CharField(label=_("Name"), max_length=100)

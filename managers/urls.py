@@ -7,6 +7,7 @@ from managers.views import (
     availability,
     calendars,
     dashboard,
+    holidays,
     knowledge,
     policies,
     reports,
@@ -32,6 +33,7 @@ urlpatterns = [
     path("sla-setup/policies/", policies.policy_list, name="policies"),
     path("sla-setup/policies/<int:pk>/", policies.policy_detail, name="policy"),
     path("sla-setup/calendars/<int:pk>/", calendars.calendar_detail, name="calendar"),
+    path("sla-setup/holidays/", holidays.holidays, name="holidays"),
     # The set-up a manager keeps (issue 15): no more errands to the admin.
     path("setup/", setup.index, name="setup"),
     path("setup/organisations/", setup.organisations, name="setup_organisations"),

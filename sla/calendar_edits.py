@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from sla.models import Calendar, ClosureDay, OpeningHours
+from sla.models import Calendar, ClosureDay, Holiday, HolidayKind, OpeningHours
 from sla.services import calendar_changed
 
 WeeklyHours = dict[int, list[tuple[time, time]]]
@@ -69,3 +69,42 @@ def closure_day_remove(*, closure: ClosureDay) -> None:
     calendar = closure.calendar
     closure.delete()
     calendar_changed(calendar=calendar)
+
+
+# Public holidays are shared by every calendar (each observes Good Friday and Liberation Day
+# by its own choice): a change bumps them all and recomputes their open clocks.
+
+#: The years a manager may add a holiday to (the stored ones are 2000-2040; later ones are
+#: generated from the ``holidays`` library with the manager's rows on top).
+HOLIDAY_YEARS = range(2000, 2101)
+
+
+@transaction.atomic
+def holiday_add(*, day: date, name: str) -> Holiday:
+    """A public holiday on ``day`` for every calendar (or a switched-off one on again)."""
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": _("Give the holiday a name.")})
+    if day.year not in HOLIDAY_YEARS:
+        raise ValidationError({"date": _("Choose a day from 2000 to 2100.")})
+    holiday = Holiday.objects.select_for_update().filter(date=day).first()
+    if holiday is not None and holiday.active:
+        raise ValidationError({"date": _("That day is already a public holiday.")})
+    if holiday is None:
+        holiday = Holiday.objects.create(date=day, name=name, kind=HolidayKind.OTHER)
+    else:
+        holiday.name, holiday.active = name, True
+        holiday.save(update_fields=["name", "active"])
+    calendar_changed()
+    return holiday
+
+
+@transaction.atomic
+def holiday_switch(*, holiday: Holiday, active: bool) -> Holiday:
+    """Switch a public holiday off (the desk works that day) or on again."""
+    holiday = Holiday.objects.select_for_update().get(pk=holiday.pk)
+    if holiday.active != active:
+        holiday.active = active
+        holiday.save(update_fields=["active"])
+        calendar_changed()
+    return holiday

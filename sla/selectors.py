@@ -29,7 +29,7 @@ _calendar_cache: dict[int, tuple[int, BusinessCalendar]] = {}
 _calendar_cache_lock = Lock()
 
 
-def _observed(calendar: Calendar, day: date, kind: str) -> bool:
+def holiday_observed(calendar: Calendar, day: date, kind: str) -> bool:
     """Whether this calendar closes on a public holiday of this kind (its own choices)."""
     if kind == HolidayKind.GOOD_FRIDAY:
         return calendar.closed_on_good_friday
@@ -56,7 +56,9 @@ class ClosedDates:
     def of_year(self, year: int) -> set[date]:
         from sla.seed import library_holidays
 
-        closed = {day for day, _name, kind in library_holidays([year]) if _observed(self.calendar, day, kind)}
+        closed = {
+            day for day, _name, kind in library_holidays([year]) if holiday_observed(self.calendar, day, kind)
+        }
         for day, active in self.rows_by_year.get(year, ()):
             (closed.add if active else closed.discard)(day)
         if self.calendar.liberation_day == LiberationDay.EVERY_YEAR:
@@ -74,8 +76,8 @@ def calendar_closed_dates(calendar: Calendar) -> ClosedDates:
     ):
         if from_library:
             years.add(day.year)
-        rows_by_year.setdefault(day.year, []).append((day, active and _observed(calendar, day, kind)))
-        if active and _observed(calendar, day, kind):
+        rows_by_year.setdefault(day.year, []).append((day, active and holiday_observed(calendar, day, kind)))
+        if active and holiday_observed(calendar, day, kind):
             closed.add(day)
     if calendar.liberation_day == LiberationDay.EVERY_YEAR:
         closed.update(date(year, 5, 5) for year in years)

@@ -36,8 +36,17 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from sla.calendar import BusinessCalendar
-from sla.models import Calendar, Clock, ClockEvent, ClockState, Target, TargetUnit
-from sla.selectors import business_calendar, business_calendar_build
+from sla.models import (
+    Calendar,
+    Clock,
+    ClockEvent,
+    ClockState,
+    HolidayKind,
+    LiberationDay,
+    Target,
+    TargetUnit,
+)
+from sla.selectors import business_calendar, business_calendar_build, holiday_observed
 from sla.services import Derived, _reached, clock_replay
 
 #: How many moved deadlines the preview lists (the counts cover them all).
@@ -227,32 +236,84 @@ def calendar_whatif(
     removed: every running clock's deadline recomputed from its events on the changed calendar,
     compared with the deadline stored now (a change of closed days only: the clocks it can
     reach, see ``_untouched_before``)."""
-    now = now or timezone.now()
-    closed_add, closed_remove = frozenset(closed_add), frozenset(closed_remove)
+    result = WhatIf(now=now or timezone.now())
+    moves = _calendar_moves(
+        result,
+        calendar,
+        weekly_hours=weekly_hours,
+        closed_add=frozenset(closed_add),
+        closed_remove=frozenset(closed_remove),
+    )
+    return _summarise(result, moves, limit)
+
+
+def holiday_whatif(
+    *, day: date, kind: str, closing: bool, now: datetime | None = None, limit: int = LIST_LIMIT
+) -> WhatIf:
+    """A public holiday added or switched on (``closing``) or switched off: the open clocks of
+    every calendar whose closed days it changes (those observing its kind; a calendar with a
+    closure day of its own on ``day`` stays closed), counted and listed together."""
+    result = WhatIf(now=now or timezone.now())
+    moves: list[Move] = []
+    for calendar in Calendar.objects.all():
+        if not holiday_changes(calendar, day=day, kind=kind, closing=closing):
+            continue
+        moves += _calendar_moves(
+            result,
+            calendar,
+            weekly_hours=None,
+            closed_add=frozenset([day] if closing else []),
+            closed_remove=frozenset([] if closing else [day]),
+        )
+    return _summarise(result, moves, limit)
+
+
+def holiday_changes(calendar: Calendar, *, day: date, kind: str, closing: bool) -> bool:
+    """Whether a holiday of ``kind`` on ``day`` switched on or off changes this calendar."""
+    if not holiday_observed(calendar, day, kind):
+        return False
+    if closing:
+        return True
+    if kind == HolidayKind.LIBERATION_DAY and calendar.liberation_day == LiberationDay.EVERY_YEAR:
+        return False  # closed on 5 May every year, holiday or not
+    return not calendar.closure_days.filter(date=day).exists()
+
+
+def _calendar_moves(
+    result: WhatIf,
+    calendar: Calendar,
+    *,
+    weekly_hours: dict[int, list[tuple[time, time]]] | None,
+    closed_add: frozenset[date],
+    closed_remove: frozenset[date],
+) -> list[Move]:
+    """Adds the calendar's running and paused clocks to ``result``; the deadlines that move."""
     proposed = business_calendar_build(
         calendar, weekly_hours=weekly_hours, closed_add=closed_add, closed_remove=closed_remove
     )
-    result = WhatIf(now=now)
     running = Q(state=ClockState.RUNNING, target_seconds__isnull=False)
     counts = _open_on(calendar).aggregate(
         paused=Count("pk", filter=Q(state=ClockState.PAUSED)), running=Count("pk", filter=running)
     )
-    result.paused, result.running = counts["paused"], counts["running"]
+    result.paused += counts["paused"]
+    result.running += counts["running"]
     clocks = _open_on(calendar).filter(running)
     if weekly_hours is None:
         changed_days = closed_add | closed_remove
         if not changed_days:
-            return _summarise(result, [], limit)
+            return []
         clocks = clocks.exclude(_untouched_before(calendar, changed_days))
     rows = _open_clocks(clocks)
     events = _events_of(clocks) if rows else {}
     moves = []
     for row in rows:
         clock = _OpenClock(*row)
-        move = _move(clock, _new_due(clock, events.get(clock.pk, ()), proposed, clock.target_seconds), now)
+        move = _move(
+            clock, _new_due(clock, events.get(clock.pk, ()), proposed, clock.target_seconds), result.now
+        )
         if move:
             moves.append(move)
-    return _summarise(result, moves, limit)
+    return moves
 
 
 def target_seconds(amount, unit: str, *, day_seconds: int) -> int | None:

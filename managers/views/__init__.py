@@ -26,3 +26,11 @@ def form_post(request, form_class, submit):
         except ValidationError as exc:
             form_errors(form, exc)
     return form, None, 400
+
+
+def int_or_none(value) -> int | None:
+    """A posted id or number, or None when it is missing or not a number."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None

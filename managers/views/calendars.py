@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from accounts.permissions import manager_required
 from managers.sla_setup_forms import ClosureDayForm, OpeningHoursForm
-from managers.views import form_errors
+from managers.views import form_errors, int_or_none
 from sla import calendar_edits as service
 from sla.models import Calendar, ClosureDay
 from sla.whatif import calendar_whatif
@@ -62,7 +62,9 @@ def calendar_detail(request, pk: int):
                 calendar_whatif(calendar, closed_add=[closure_form.cleaned_data["date"]]),
             )
     elif action in ("preview-remove", "remove"):
-        closure = ClosureDay.objects.filter(calendar=calendar, pk=_int(request.POST.get("closure"))).first()
+        closure = ClosureDay.objects.filter(
+            calendar=calendar, pk=int_or_none(request.POST.get("closure"))
+        ).first()
         if closure is None:
             messages.error(request, _("That closure day no longer exists."))
             return redirect("manager:calendar", pk=calendar.pk)
@@ -94,10 +96,3 @@ def _save(request, calendar, save, form, **kwargs):
         return redirect("manager:calendar", pk=calendar.pk)
     messages.success(request, _("Saved; the open deadlines are being recomputed as previewed."))
     return redirect("manager:calendar", pk=calendar.pk)
-
-
-def _int(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None

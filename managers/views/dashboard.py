@@ -20,6 +20,7 @@ from managers.csv_export import csv_writer
 from managers.forms import DashboardFilterForm, PeriodForm, PublishedFigureFormSet
 from managers.satisfaction import satisfaction_summary
 from managers.tasks import compliance_rollup_rebuild_task
+from managers.views import int_or_none
 from sla.models import Clock, ClockKind, ClockState, PublishedFigure
 from sla_portal.forms import EARLIEST_DATE, LATEST_DATE, date_in_range
 from sla_portal.tasks_util import enqueue_on_commit
@@ -185,13 +186,6 @@ def dashboard_csv(request):
     return response
 
 
-def _int(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
 def _date(value) -> date | None:
     """A date parameter, or None when absent, unreadable or outside the pages' range."""
     try:
@@ -210,7 +204,7 @@ def ticket_list(request):
     """The clocks (and their tickets) behind a number on the dashboard."""
     params = request.GET
     now = timezone.now()
-    level, organisation = _int(params.get("level")), _int(params.get("organisation"))
+    level, organisation = int_or_none(params.get("level")), int_or_none(params.get("organisation"))
     state = params.get("state", "any")
     error = None
     if any(params.get(name) and _date(params[name]) is None for name in DATE_PARAMS):
@@ -223,7 +217,7 @@ def ticket_list(request):
             "",
         )
     elif params.get("figure"):
-        figure = get_object_or_404(PublishedFigure, pk=_int(params["figure"]) or 0)
+        figure = get_object_or_404(PublishedFigure, pk=int_or_none(params["figure"]) or 0)
         period = PeriodForm({"start": params.get("stopped_from"), "end": params.get("stopped_to")})
         if period.is_valid():
             start, end = board.DashboardFilters(
@@ -256,8 +250,8 @@ def ticket_list(request):
         clocks = clocks.filter(ticket__service_level_id=level)
     if organisation:
         clocks = clocks.filter(ticket__organisation_id=organisation)
-    if _int(params.get("priority")):
-        clocks = clocks.filter(ticket__priority=_int(params["priority"]))
+    if int_or_none(params.get("priority")):
+        clocks = clocks.filter(ticket__priority=int_or_none(params["priority"]))
     if params.get("band") in ("high", "below"):
         clocks = clocks.filter(board.priority_band_q(high=params["band"] == "high"))
     if params.get("kind") in TicketKind.values:
@@ -266,8 +260,8 @@ def ticket_list(request):
         clocks = clocks.filter(kind=params["clock"])
     if params.get("agent") == "none":
         clocks = clocks.filter(ticket__assignee__isnull=True)
-    elif _int(params.get("agent")):
-        clocks = clocks.filter(ticket__assignee_id=_int(params["agent"]))
+    elif int_or_none(params.get("agent")):
+        clocks = clocks.filter(ticket__assignee_id=int_or_none(params["agent"]))
     if params.get("week"):
         week = _date(params["week"])
         if week:
