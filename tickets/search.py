@@ -194,7 +194,9 @@ def any_term(tsquery: str) -> str:
 # 3. otherwise (a phrase or a pair of common words found in one row in a few thousand: the
 #    index would read tens of thousands of rows to check them) the window's matches are the
 #    candidates: the newest matches, fewer of them than CANDIDATES.
-WINDOW = 10_000
+# Rows of the window per table: a ticket's row (title, description, document) is twice a
+# message's, and as many tickets take twice as long to read.
+WINDOW = {"t": 5_000, "m": 10_000}
 OLDER_SCAN = 2_000
 PHRASE_READS = 10  # rows read per phrase found, roughly, for a phrase of common words
 # A safety net for step 2: a query still slower than this there keeps the window's matches.
@@ -208,7 +210,7 @@ SELECT 'T', (SELECT max(id) FROM tickets_ticket), 0::real, (SELECT max(id) FROM 
 _TICKETS_RECENT = """
 SELECT 't', t.id, ts_rank_cd(t.search_document, %(q)s::tsquery), NULL::bigint
 FROM (SELECT id, search_document, organisation_id FROM tickets_ticket
-      ORDER BY id DESC LIMIT %(window)s) AS t
+      ORDER BY id DESC LIMIT %(ticket_window)s) AS t
 WHERE t.search_document @@ %(q)s::tsquery {ticket_scope}
 LIMIT %(candidates)s
 """
@@ -227,7 +229,7 @@ WHERE id = ANY(%(numbers)s::bigint[]) AND search_document @@ %(q)s::tsquery {tic
 _MESSAGES_RECENT = """
 SELECT 'm', m.ticket_id, ts_rank_cd(m.search_document, %(q)s::tsquery), m.id
 FROM (SELECT id, ticket_id, kind, search_document FROM tickets_message
-      ORDER BY id DESC LIMIT %(window)s) AS m {message_join}
+      ORDER BY id DESC LIMIT %(message_window)s) AS m {message_join}
 WHERE m.search_document @@ %(q)s::tsquery {message_scope}
 LIMIT %(candidates)s
 """
@@ -298,7 +300,8 @@ def _postgres_search(
         "q": tsquery,
         "numbers": list(parsed.numbers),
         "candidates": CANDIDATES,
-        "window": WINDOW,
+        "ticket_window": WINDOW["t"],
+        "message_window": WINDOW["m"],
         "older": OLDER_SCAN,
         "organisation": scope.organisation_id,
     }
@@ -319,7 +322,8 @@ def _postgres_search(
     older = []
     for source, statement in (("t", _TICKETS_OLDER), ("m", _MESSAGES_OLDER)):
         found = [row for row in rows if row[0] == source]
-        promised = len(found) * max(sizes[source] - WINDOW, 0) / WINDOW  # older matches, roughly
+        window = WINDOW[source]
+        promised = len(found) * max(sizes[source] - window, 0) / window  # older matches, roughly
         if phrase:  # the index finds the rows with all the words; each is read to check their order
             promised *= PHRASE_READS
         if len(found) < CANDIDATES and promised <= OLDER_SCAN:
