@@ -3,6 +3,7 @@ who else has a ticket open."""
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import get_template
@@ -23,13 +24,15 @@ from tickets.workspace import PLACEHOLDERS, macro_may_edit, macros_for, presence
 
 
 def mark_read(ticket: Ticket, user) -> None:
-    """The user opened the ticket now: one upsert (the queue's "customer replied" marker)."""
-    TicketRead.objects.bulk_create(
-        [TicketRead(user=user, ticket=ticket, read_at=timezone.now())],
-        update_conflicts=True,
-        unique_fields=["ticket", "user"],
-        update_fields=["read_at"],
-    )
+    """The user opened the ticket now: one upsert (the queue's "customer replied" marker), one
+    statement on its own, not bulk_create's transaction around it (two round trips more on
+    every ticket page)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {TicketRead._meta.db_table} (user_id, ticket_id, read_at) VALUES (%s, %s, %s) "  # noqa: S608  # nosec B608
+            "ON CONFLICT (ticket_id, user_id) DO UPDATE SET read_at = EXCLUDED.read_at",
+            [user.pk, ticket.pk, timezone.now()],
+        )
 
 
 # --- who else has the ticket open -----------------------------------------------------------
