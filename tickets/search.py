@@ -6,10 +6,10 @@ One interface, ``search_tickets(user, query, limit=, offset=)``, two backends:
   ``0007_search_documents``: Dutch and English stems, GIN indexes, kept by triggers). User
   input goes through ``websearch_to_tsquery`` (quoted phrases, ``or``, ``-word``); tokens with
   a digit (ticket numbers, "BUG-4711", e-mail addresses with digits) match as prefixes. The
-  newest ``CANDIDATES`` matching tickets and messages are ranked with ``ts_rank_cd`` (title,
-  number and bug references weigh most, then requester and organisation, then the
-  description, then messages); only the page's rows get ``ts_headline`` snippets, which is
-  slow on long texts.
+  newest ``CANDIDATES`` matching tickets and messages (found at a bounded cost: see
+  ``WINDOW``) are ranked with ``ts_rank_cd`` (title, number and bug references weigh most,
+  then requester and organisation, then the description, then messages); only the page's
+  rows get ``ts_headline`` snippets, which is slow on long texts.
 * SQLite: ``LIKE`` over the same fields, newest first, with a plain excerpt.
 
 Scope is the tenancy of everything else: staff search every ticket, customers their own
@@ -34,8 +34,8 @@ from tickets.choices import MessageKind
 MAX_QUERY_LENGTH = 200
 MAX_LIMIT = 100
 # Ranking looks at the newest this many matching tickets and as many messages: a word found in
-# half a million messages is ranked among its newest 200 (a backward scan of the primary key
-# that stops there) instead of all of them (bench/search.py). Deeper pages are not offered.
+# half a million messages is ranked among its newest 200 instead of all of them (bench/
+# search.py; how they are found: see WINDOW). Deeper pages are not offered.
 CANDIDATES = 200
 MAX_OFFSET = CANDIDATES
 
