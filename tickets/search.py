@@ -6,10 +6,10 @@ One interface, ``search_tickets(user, query, limit=, offset=)``, two backends:
   ``0007_search_documents``: Dutch and English stems, GIN indexes, kept by triggers). User
   input goes through ``websearch_to_tsquery`` (quoted phrases, ``or``, ``-word``); tokens with
   a digit (ticket numbers, "BUG-4711", e-mail addresses with digits) match as prefixes. The
-  newest ``CANDIDATES`` matching tickets and messages are ranked with ``ts_rank_cd`` (title,
-  number and bug references weigh most, then requester and organisation, then the
-  description, then messages); only the page's rows get ``ts_headline`` snippets, which is
-  slow on long texts.
+  newest ``CANDIDATES`` matching tickets and messages (found at a bounded cost: see
+  ``WINDOW``) are ranked with ``ts_rank_cd`` (title, number and bug references weigh most,
+  then requester and organisation, then the description, then messages); only the page's
+  rows get ``ts_headline`` snippets, which is slow on long texts.
 * SQLite: ``LIKE`` over the same fields, newest first, with a plain excerpt.
 
 Scope is the tenancy of everything else: staff search every ticket, customers their own
@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db import connection
+from django.db import OperationalError, connection, transaction
 from django.db.models import Q
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -34,8 +34,8 @@ from tickets.choices import MessageKind
 MAX_QUERY_LENGTH = 200
 MAX_LIMIT = 100
 # Ranking looks at the newest this many matching tickets and as many messages: a word found in
-# half a million messages is ranked among its newest 200 (a backward scan of the primary key
-# that stops there) instead of all of them (bench/search.py). Deeper pages are not offered.
+# half a million messages is ranked among its newest 200 instead of all of them (bench/
+# search.py; how they are found: see WINDOW). Deeper pages are not offered.
 CANDIDATES = 200
 MAX_OFFSET = CANDIDATES
 
@@ -104,12 +104,11 @@ def search_tickets(user, query: str, *, limit: int = 25, offset: int = 0) -> Sea
     if not query or scope is None:
         return empty
     search = _postgres_search if connection.vendor == "postgresql" else _sqlite_search
-    hits = search(scope, query, limit=limit, offset=offset)
-    if hits is None:
+    found = search(scope, query, limit=limit, offset=offset)
+    if found is None:
         return empty
-    return SearchResult(
-        query=query, hits=hits[:limit], limit=limit, offset=offset, has_next=len(hits) > limit
-    )
+    hits, has_next = found
+    return SearchResult(query=query, hits=hits, limit=limit, offset=offset, has_next=has_next)
 
 
 @dataclass(frozen=True)
@@ -181,30 +180,65 @@ def any_term(tsquery: str) -> str:
 
 # --- PostgreSQL ---------------------------------------------------------------------------
 
-_RANKED = """
-WITH ticket_hits AS (
-    SELECT t.id AS ticket_id,
-           ts_rank_cd(t.search_document, %(q)s::tsquery) AS rank,
-           NULL::bigint AS message_id
-    FROM (SELECT id, search_document FROM tickets_ticket
-          WHERE search_document @@ %(q)s::tsquery {ticket_scope}
-          ORDER BY id DESC LIMIT %(candidates)s) AS t
-    UNION ALL  -- a ticket asked for by its number, however many others hold that number
-    SELECT id, 10, NULL FROM tickets_ticket
-    WHERE id = ANY(%(numbers)s::bigint[]) AND search_document @@ %(q)s::tsquery {ticket_scope}
-), message_hits AS (
-    SELECT m.ticket_id, ts_rank_cd(m.search_document, %(q)s::tsquery) AS rank, m.id AS message_id
-    FROM (SELECT m.id, m.ticket_id, m.search_document FROM tickets_message m {message_join}
-          WHERE m.search_document @@ %(q)s::tsquery {message_scope}
-          ORDER BY m.id DESC LIMIT %(candidates)s) AS m
-)
-SELECT ticket_id, max(rank) AS rank,
-       (array_agg(message_id ORDER BY rank DESC, message_id DESC)
-            FILTER (WHERE message_id IS NOT NULL))[1] AS message_id
-FROM (SELECT * FROM ticket_hits UNION ALL SELECT * FROM message_hits) AS hits
-GROUP BY ticket_id
-ORDER BY rank DESC, ticket_id DESC
-LIMIT %(limit)s OFFSET %(offset)s
+# The candidates of one table (the newest CANDIDATES matches, as before), in steps whose cost
+# is bounded whatever the planner estimates (bench/search.py: a backward scan of the primary key
+# that filtered all three million messages for a word found in none took seconds; a bitmap scan
+# of the GIN index that read every ticket with a common name took as long):
+#
+# 1. the newest WINDOW rows, newest first, until CANDIDATES match: a word in more than one row
+#    in fifty stops there, after a few thousand rows at most;
+# 2. when fewer matched and the window's share of matches promises at most OLDER_SCAN older
+#    ones (none found there, or very few): the GIN index for the rows before the window, which
+#    a bitmap scan reads in the table's order, at most OLDER_SCAN of them; the newest of those
+#    are kept. Exact whenever the promise holds;
+# 3. otherwise (a phrase or a pair of common words found in one row in a few thousand: the
+#    index would read tens of thousands of rows to check them) the window's matches are the
+#    candidates: the newest matches, fewer of them than CANDIDATES.
+# Rows of the window per table: a ticket's row (title, description, document) is twice a
+# message's, and as many tickets take twice as long to read.
+WINDOW = {"t": 5_000, "m": 10_000}
+OLDER_SCAN = 2_000
+PHRASE_READS = 10  # rows read per phrase found, roughly, for a phrase of common words
+# A safety net for step 2: a query still slower than this there keeps the window's matches.
+OLDER_TIMEOUT_MS = 100
+_PHRASE = re.compile(r"<(?:-|[0-9]+)>")
+# The last row's id stands for the size of the table (rows are rarely deleted).
+_TABLE_SIZES = """
+SELECT 'T', (SELECT max(id) FROM tickets_ticket), 0::real, (SELECT max(id) FROM tickets_message)
+"""
+
+_TICKETS_RECENT = """
+SELECT 't', t.id, ts_rank_cd(t.search_document, %(q)s::tsquery), NULL::bigint
+FROM (SELECT id, search_document, organisation_id FROM tickets_ticket
+      ORDER BY id DESC LIMIT %(ticket_window)s) AS t
+WHERE t.search_document @@ %(q)s::tsquery {ticket_scope}
+LIMIT %(candidates)s
+"""
+_TICKETS_OLDER = """
+SELECT 't', t.id, ts_rank_cd(t.search_document, %(q)s::tsquery), NULL::bigint
+FROM (SELECT id, search_document FROM tickets_ticket
+      WHERE search_document @@ %(q)s::tsquery AND id < %(tickets_below)s {ticket_scope}
+      LIMIT %(older)s) AS t
+ORDER BY t.id DESC LIMIT %(tickets_needed)s
+"""
+# A ticket asked for by its number, however many others hold that number.
+_TICKETS_BY_NUMBER = """
+SELECT 'n', id, 10::real, NULL::bigint FROM tickets_ticket
+WHERE id = ANY(%(numbers)s::bigint[]) AND search_document @@ %(q)s::tsquery {ticket_scope}
+"""
+_MESSAGES_RECENT = """
+SELECT 'm', m.ticket_id, ts_rank_cd(m.search_document, %(q)s::tsquery), m.id
+FROM (SELECT id, ticket_id, kind, search_document FROM tickets_message
+      ORDER BY id DESC LIMIT %(message_window)s) AS m {message_join}
+WHERE m.search_document @@ %(q)s::tsquery {message_scope}
+LIMIT %(candidates)s
+"""
+_MESSAGES_OLDER = """
+SELECT 'm', m.ticket_id, ts_rank_cd(m.search_document, %(q)s::tsquery), m.id
+FROM (SELECT m.id, m.ticket_id, m.search_document FROM tickets_message m {message_join}
+      WHERE m.search_document @@ %(q)s::tsquery AND m.id < %(messages_below)s {message_scope}
+      LIMIT %(older)s) AS m
+ORDER BY m.id DESC LIMIT %(messages_needed)s
 """
 
 _HEADLINE_TITLE = f'HighlightAll=true, StartSel="{_START}", StopSel="{_STOP}"'
@@ -213,6 +247,10 @@ _HEADLINE_SNIPPET = (
     f'StartSel="{_START}", StopSel="{_STOP}"'
 )
 
+# Only the page's rows, one ts_headline each for the title and the snippet: Dutch, English only
+# when the Dutch one marks nothing; the snippet only where it is a headline (a message, or the
+# description when a term is in it). Whether a term is in the description is read from the
+# stored document (its C weight), the short fields are parsed again.
 _PAGE_ROWS = """
 SELECT t.id, t.title, t.status, t.priority, t.kind, t.registered_at, o.name,
        m.id, m.kind,
@@ -222,11 +260,15 @@ SELECT t.id, t.title, t.status, t.priority, t.kind, t.registered_at, o.name,
        tickets_search_text(concat_ws(' ', u.full_name, u.email, replace(u.email, '@', ' ')))
            @@ %(any)s::tsquery,
        tickets_search_text(o.name) @@ %(any)s::tsquery,
-       tickets_search_text(t.description) @@ %(any)s::tsquery,
-       ts_headline('dutch', translate(t.title, %(markers)s, ''), %(any)s::tsquery, %(title_options)s),
-       ts_headline('english', translate(t.title, %(markers)s, ''), %(any)s::tsquery, %(title_options)s),
-       ts_headline('dutch', s.text, %(any)s::tsquery, %(snippet_options)s),
-       ts_headline('english', s.text, %(any)s::tsquery, %(snippet_options)s),
+       d.found,
+       CASE WHEN strpos(title_nl.h, %(start)s) > 0 THEN title_nl.h
+            ELSE ts_headline('english', translate(t.title, %(markers)s, ''), %(any)s::tsquery,
+                             %(title_options)s)
+       END,
+       CASE WHEN strpos(snippet_nl.h, %(start)s) > 0 THEN snippet_nl.h
+            WHEN snippet_nl.h IS NOT NULL
+            THEN ts_headline('english', s.text, %(any)s::tsquery, %(snippet_options)s)
+       END,
        s.text
 FROM unnest(%(ids)s::bigint[], %(messages)s::bigint[]) AS page(ticket_id, message_id)
 JOIN tickets_ticket t ON t.id = page.ticket_id
@@ -237,11 +279,19 @@ LEFT JOIN LATERAL (SELECT string_agg(reference, ' ') AS refs FROM tickets_bugref
                    WHERE ticket_id = t.id) AS b ON true
 CROSS JOIN LATERAL (SELECT translate(left(coalesce(m.body, t.description), 5000), %(markers)s, '')
                     AS text) AS s
+CROSS JOIN LATERAL (SELECT ts_filter(t.search_document, '{{c}}') @@ %(any)s::tsquery AS found) AS d
+CROSS JOIN LATERAL (SELECT ts_headline('dutch', translate(t.title, %(markers)s, ''), %(any)s::tsquery,
+                                       %(title_options)s) AS h) AS title_nl
+CROSS JOIN LATERAL (SELECT CASE WHEN m.id IS NOT NULL OR d.found
+                                THEN ts_headline('dutch', s.text, %(any)s::tsquery, %(snippet_options)s)
+                           END AS h) AS snippet_nl
 WHERE true {ticket_scope}
 """
 
 
-def _postgres_search(scope: _Scope, query: str, *, limit: int, offset: int) -> list[SearchHit] | None:
+def _postgres_search(
+    scope: _Scope, query: str, *, limit: int, offset: int
+) -> tuple[list[SearchHit], bool] | None:
     parsed = parse_query(query)
     tsquery = _tsquery_text(parsed)
     if not tsquery:
@@ -250,8 +300,9 @@ def _postgres_search(scope: _Scope, query: str, *, limit: int, offset: int) -> l
         "q": tsquery,
         "numbers": list(parsed.numbers),
         "candidates": CANDIDATES,
-        "limit": limit + 1,
-        "offset": offset,
+        "ticket_window": WINDOW["t"],
+        "message_window": WINDOW["m"],
+        "older": OLDER_SCAN,
         "organisation": scope.organisation_id,
     }
     ticket_scope = message_join = message_scope = ""
@@ -262,20 +313,84 @@ def _postgres_search(scope: _Scope, query: str, *, limit: int, offset: int) -> l
         )
     if not scope.with_notes:
         message_scope = f"AND m.kind <> '{MessageKind.NOTE}'"
-    sql = _RANKED.format(ticket_scope=ticket_scope, message_join=message_join, message_scope=message_scope)
+    scopes = {"ticket_scope": ticket_scope, "message_join": message_join, "message_scope": message_scope}
+    phrase = bool(_PHRASE.search(tsquery))
+    parts = [_TABLE_SIZES, _TICKETS_RECENT, _MESSAGES_RECENT]
+    rows = _union([*parts, _TICKETS_BY_NUMBER] if parsed.numbers else parts, scopes, params)
+    sizes = next({"t": row[1] or 0, "m": row[3] or 0} for row in rows if row[0] == "T")
+    rows = [row for row in rows if row[0] != "T"]
+    older = []
+    for source, statement in (("t", _TICKETS_OLDER), ("m", _MESSAGES_OLDER)):
+        found = [row for row in rows if row[0] == source]
+        window = WINDOW[source]
+        promised = len(found) * max(sizes[source] - window, 0) / window  # older matches, roughly
+        if phrase:  # the index finds the rows with all the words; each is read to check their order
+            promised *= PHRASE_READS
+        if len(found) < CANDIDATES and promised <= OLDER_SCAN:
+            name = "tickets" if source == "t" else "messages"
+            ids = [row[1] if source == "t" else row[3] for row in found]
+            params[f"{name}_below"] = min(ids, default=2**62)
+            params[f"{name}_needed"] = CANDIDATES - len(found)
+            older.append(statement)
+    if older:
+        rows += _older(older, scopes, params)
+    return _rank(scope, tsquery, rows, limit=limit, offset=offset)
+
+
+def _older(parts: list[str], scopes: dict[str, str], params: dict) -> list[tuple]:
+    """Step 2 through the index, as its own (sub)transaction: the planner, which takes a word it
+    has no statistics for as one row in two hundred, would rather filter the whole table in its
+    order than read the index, so plain and index scans are off for this statement, and a
+    timeout bounds it. The settings end with it (reset, or rolled back with the timeout)."""
+    try:
+        with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+            cursor.execute(
+                "SET LOCAL enable_seqscan = off; SET LOCAL enable_indexscan = off; "
+                f"SET LOCAL statement_timeout = {int(OLDER_TIMEOUT_MS)}"
+            )
+            rows = _union(parts, scopes, params)
+            cursor.execute(
+                "SET LOCAL enable_seqscan TO DEFAULT; SET LOCAL enable_indexscan TO DEFAULT; "
+                "SET LOCAL statement_timeout TO DEFAULT"
+            )
+            return rows
+    except OperationalError as exc:
+        if "statement timeout" not in str(exc):
+            raise
+        return []  # too slow: the window's matches are the candidates
+
+
+def _union(parts: list[str], scopes: dict[str, str], params: dict) -> list[tuple]:
+    sql = " UNION ALL ".join(f"({part.format(**scopes)})" for part in parts)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        ranked = cursor.fetchall()
-    if not ranked:
-        return []
-    rows = _page_rows(scope, tsquery, ranked)
+        return cursor.fetchall()
+
+
+def _rank(
+    scope: _Scope, tsquery: str, rows: list[tuple], *, limit: int, offset: int
+) -> tuple[list[SearchHit], bool]:
+    """Each ticket's best rank among its candidates (its best-ranked message, the newest of
+    equals, is the one shown), best first, the newer ticket of equals first."""
+    best: dict[int, float] = {}
+    message: dict[int, tuple[float, int]] = {}
+    for _source, ticket_id, rank, message_id in rows:
+        rank = float(rank)
+        best[ticket_id] = max(rank, best.get(ticket_id, rank))
+        if message_id is not None and (rank, message_id) > message.get(ticket_id, (-1.0, 0)):
+            message[ticket_id] = (rank, message_id)
+    order = sorted(best, key=lambda pk: (best[pk], pk), reverse=True)
+    page = [(pk, best[pk], message.get(pk, (0, None))[1]) for pk in order[offset : offset + limit + 1]]
+    if not page:
+        return [], False
+    shown = _page_rows(scope, tsquery, page[:limit])
     hits = []
-    for ticket_id, rank, _message_id in ranked:
-        row = rows.get(ticket_id)
+    for ticket_id, rank, _message_id in page[:limit]:
+        row = shown.get(ticket_id)
         if row is not None:
-            row.rank = float(rank)
+            row.rank = rank
             hits.append(row)
-    return hits
+    return hits, len(page) > limit
 
 
 def _page_rows(scope: _Scope, tsquery: str, ranked: list[tuple]) -> dict[int, SearchHit]:
@@ -284,6 +399,7 @@ def _page_rows(scope: _Scope, tsquery: str, ranked: list[tuple]) -> dict[int, Se
         "ids": [row[0] for row in ranked],
         "messages": [row[2] for row in ranked],
         "markers": _START + _STOP,
+        "start": _START,
         "title_options": _HEADLINE_TITLE,
         "snippet_options": _HEADLINE_SNIPPET,
         "organisation": scope.organisation_id,
@@ -311,10 +427,8 @@ def _page_rows(scope: _Scope, tsquery: str, ranked: list[tuple]) -> dict[int, Se
         in_requester,
         in_organisation,
         in_description,
-        title_nl,
-        title_en,
-        snippet_nl,
-        snippet_en,
+        title_headline,
+        snippet_headline,
         text,
     ) in results:
         where = [
@@ -331,7 +445,7 @@ def _page_rows(scope: _Scope, tsquery: str, ranked: list[tuple]) -> dict[int, Se
         ]
         if message_id is not None:
             where.append("note" if message_kind == MessageKind.NOTE else "message")
-        snippet = _best_headline(snippet_nl, snippet_en)
+        snippet = _marked_headline(snippet_headline)
         if message_id is None and not in_description:
             snippet = mark_safe(escape(_excerpt(text)))  # nosec B703 B308 - escaped  # noqa: S308
         hits[ticket_id] = SearchHit(
@@ -344,17 +458,16 @@ def _page_rows(scope: _Scope, tsquery: str, ranked: list[tuple]) -> dict[int, Se
             organisation=organisation,
             rank=0.0,
             where=where,
-            title_html=_best_headline(title_nl, title_en),
+            title_html=_marked_headline(title_headline),
             snippet_html=snippet,
             message_id=message_id,
         )
     return hits
 
 
-def _best_headline(*headlines: str | None) -> SafeString:
-    """The headline with the most highlights, escaped, the markers turned into <mark>."""
-    best = max((h or "" for h in headlines), key=lambda h: h.count(_START))
-    html = escape(best).replace(_START, "<mark>").replace(_STOP, "</mark>")
+def _marked_headline(headline: str | None) -> SafeString:
+    """The headline escaped, the markers turned into <mark>."""
+    html = escape(headline or "").replace(_START, "<mark>").replace(_STOP, "</mark>")
     return mark_safe(html)  # nosec B703 B308 - escaped above, only our <mark> added  # noqa: S308
 
 
@@ -366,7 +479,7 @@ def _excerpt(text: str, length: int = 200) -> str:
 # --- SQLite -------------------------------------------------------------------------------
 
 
-def _sqlite_search(scope: _Scope, query: str, *, limit: int, offset: int) -> list[SearchHit]:
+def _sqlite_search(scope: _Scope, query: str, *, limit: int, offset: int) -> tuple[list[SearchHit], bool]:
     """LIKE over the same fields: the whole query as one substring, newest first."""
     from tickets.models import Message, Ticket
 
@@ -433,7 +546,7 @@ def _sqlite_search(scope: _Scope, query: str, *, limit: int, offset: int) -> lis
                 message_id=message.pk if message is not None else None,
             )
         )
-    return hits
+    return hits[:limit], len(hits) > limit
 
 
 def _excerpt_around(text: str, needle: str, width: int = 90) -> str:

@@ -1,5 +1,6 @@
 """The support desk: the queue, the ticket with every workflow action, consultancy, approvals."""
 
+import functools
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -308,7 +309,13 @@ def render_detail(request, ticket: Ticket, *, bound=None, status=200):
             if name == "hours" and name not in (bound or {}):
                 form.initial["on"] = timezone.localdate()
             forms[name] = form
-    explained = [(status, sla_selectors.clock_explain(status.clock, now=now)) for status in clocks]
+    events = {}  # both clocks' events in one query
+    for event in sla_selectors.clock_events_ordered().filter(clock_id__in=[s.clock.pk for s in clocks]):
+        events.setdefault(event.clock_id, []).append(event)
+    explained = [
+        (status, sla_selectors.clock_explain(status.clock, now=now, events=events.get(status.clock.pk, [])))
+        for status in clocks
+    ]
     return render(
         request,
         "tickets/desk_detail.html",
@@ -333,9 +340,11 @@ def render_detail(request, ticket: Ticket, *, bound=None, status=200):
             "reprioritisations": reprioritisations,
             "approvals": ticket.approvals.select_related("decided_by"),
             "bookings": HoursBooking.objects.filter(ticket=ticket).select_related("consultant"),
-            "hours_left": selectors.hours_balance(organisation_id=ticket.organisation_id),
-            "earliest_consultancy": services.earliest_consultancy_date(ticket),
-            "consultant_lead_days": services.consultant_lead_days(ticket),
+            "hours_left": functools.cache(
+                lambda: selectors.hours_balance(organisation_id=ticket.organisation_id)
+            ),
+            "earliest_consultancy": functools.cache(lambda: services.earliest_consultancy_date(ticket)),
+            "consultant_lead_days": functools.cache(lambda: services.consultant_lead_days(ticket)),
             "reopen_until": services.reopen_deadline(ticket),
         },
         status=status,

@@ -3,6 +3,12 @@ same ranked hits (tickets/search.py), scoped to what the user may see."""
 
 from django import forms
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+from django.utils.timezone import template_localtime
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.permissions import customer_required, staff_required
@@ -29,7 +35,37 @@ class SearchForm(forms.Form):
     page = forms.IntegerField(min_value=1, max_value=MAX_PAGE, required=False)
 
 
-def _search_page(request, *, template: str, detail_url: str):
+def _row_html(hit, *, detail_url: str, show_organisation: bool) -> SafeString:
+    """One hit as search_results.html drew it, in Python: 25 rows of template tags (a URL, a
+    translation with a value, a date, the labels) took 6 ms of a 20 ms request (bench/search.py)."""
+    status = TicketStatus(hit.status).label if hit.status in TicketStatus.values else hit.status
+    priority = Priority(hit.priority).label if hit.priority in Priority.values else hit.priority
+    kind = TicketKind(hit.kind).label if hit.kind in TicketKind.values else hit.kind
+    meta = format_html(
+        '{}{} · <span class="status status-{}">{}</span> · {} · {}',
+        format_html("{} · ", hit.organisation) if show_organisation else "",
+        kind,
+        hit.status,
+        status,
+        gettext("priority %(priority)s") % {"priority": priority},
+        date_format(template_localtime(hit.registered_at), "j M Y"),
+    )
+    where = format_html_join("", '<span class="badge">{}</span> ', ((WHERE[label],) for label in hit.where))
+    snippet = format_html('<p class="search-snippet">{}</p>', hit.snippet_html) if hit.snippet_html else ""
+    return format_html(
+        '<li class="card search-hit">\n      <h2><a href="{}">{} {}</a></h2>\n'
+        '      <p class="muted">{}</p>\n      <p class="search-where">{} {}</p>\n      {}\n    </li>',
+        reverse(detail_url, args=[hit.ticket_id]),
+        hit.reference,
+        hit.title_html,
+        meta,
+        gettext("Found in:"),
+        where,
+        snippet,
+    )
+
+
+def _search_page(request, *, template: str, detail_url: str, show_organisation: bool):
     form = SearchForm(request.GET)
     result, status, page = None, 200, 1
     if form.is_valid():
@@ -43,17 +79,10 @@ def _search_page(request, *, template: str, detail_url: str):
             status = 400
     else:
         status = 400
-    rows = []
-    for hit in result.hits if result else ():
-        rows.append(
-            {
-                "hit": hit,
-                "where": [WHERE[label] for label in hit.where],
-                "status": TicketStatus(hit.status).label if hit.status in TicketStatus.values else hit.status,
-                "priority": Priority(hit.priority).label if hit.priority in Priority.values else hit.priority,
-                "kind": TicketKind(hit.kind).label if hit.kind in TicketKind.values else hit.kind,
-            }
-        )
+    rows = [
+        _row_html(hit, detail_url=detail_url, show_organisation=show_organisation)
+        for hit in (result.hits if result else ())
+    ]
     context = {
         "form": form,
         "result": result,
@@ -69,10 +98,14 @@ def _search_page(request, *, template: str, detail_url: str):
 @staff_required
 def desk_search(request):
     """Every ticket, internal notes included."""
-    return _search_page(request, template="tickets/search_desk.html", detail_url="desk:detail")
+    return _search_page(
+        request, template="tickets/search_desk.html", detail_url="desk:detail", show_organisation=True
+    )
 
 
 @customer_required
 def portal_search(request):
     """The organisation's own tickets and their public messages."""
-    return _search_page(request, template="tickets/search_portal.html", detail_url="portal:detail")
+    return _search_page(
+        request, template="tickets/search_portal.html", detail_url="portal:detail", show_organisation=False
+    )
