@@ -12,7 +12,7 @@ from accounts.models import Notification, Role
 from conftest import login_with_second_factor
 from managers.announcements import add_months
 from managers.policies import policy_draft_create
-from sla.models import Announcement, Calendar, ClosureDay, PolicyVersion
+from sla.models import Announcement, Calendar, ClosureDay, Holiday, PolicyVersion
 from sla.tests.factories import organisation_on_level
 from sla_portal.formatting import date_text
 from tickets.services import ticket_create
@@ -63,6 +63,7 @@ def test_only_managers_reach_the_set_up_pages(client, make_staff, draft):
         "/manager/sla-setup/policies/",
         f"/manager/sla-setup/policies/{draft.pk}/",
         f"/manager/sla-setup/calendars/{calendar.pk}/",
+        "/manager/sla-setup/holidays/",
     ]
     for url in urls:
         assert client.get(url).status_code == 302  # to the login
@@ -291,3 +292,77 @@ def test_level_terms_and_availability_are_compared_bounded_and_saved(manager_cli
     terms.refresh_from_db()
     draft.refresh_from_db()
     assert terms.max_coordinators == 6 and draft.availability_percent == Decimal("99.5")
+
+
+HOLIDAYS = "/manager/sla-setup/holidays/"
+
+
+def test_a_public_holiday_added_is_previewed_on_every_calendar_and_bumps_them_all(
+    manager_client, open_ticket
+):
+    """SPEC: the calendars exclude Dutch public holidays; a manager adds one (a national day of
+    mourning) or switches one off, without the admin."""
+    ticket, monday = open_ticket
+    tuesday = monday + timedelta(days=1)  # the Monday 14:00 ticket falls due on Tuesday 12:00
+    versions = dict(Calendar.objects.values_list("pk", "version"))
+    preview = manager_client.post(
+        HOLIDAYS, {"action": "preview-add", "date": tuesday.isoformat(), "name": "Nationale rouwdag"}
+    )
+    body = preview.content.decode()
+    assert preview.status_code == 200 and ticket.reference in body and 'id="holiday-add"' in body
+    assert not Holiday.objects.filter(date=tuesday).exists()
+    saved = manager_client.post(
+        HOLIDAYS, {"action": "add", "date": tuesday.isoformat(), "name": "Nationale rouwdag"}
+    )
+    assert saved.status_code == 302 and saved["Location"].endswith(f"?year={tuesday.year}")
+    assert Holiday.objects.get(date=tuesday).active
+    assert all(version == versions[pk] + 1 for pk, version in Calendar.objects.values_list("pk", "version"))
+    again = manager_client.post(HOLIDAYS, {"action": "add", "date": tuesday.isoformat(), "name": "Twice"})
+    assert again.status_code == 400 and b"already a public holiday" in again.content
+
+
+def test_a_public_holiday_switched_off_is_previewed_first_and_can_be_switched_on_again(manager_client):
+    christmas = Holiday.objects.get(date=date(2026, 12, 25))
+    page = manager_client.get(f"{HOLIDAYS}?year=2026").content.decode()
+    assert 'id="holidays"' in page and christmas.name in page
+    preview = manager_client.post(
+        HOLIDAYS, {"action": "preview-off", "holiday": christmas.pk, "year": "2026"}
+    )
+    assert (
+        preview.status_code == 200
+        and b'value="off"' in preview.content
+        and b"whatif-title" in preview.content
+    )
+    christmas.refresh_from_db()
+    assert christmas.active
+    assert manager_client.post(HOLIDAYS, {"action": "off", "holiday": christmas.pk}).status_code == 302
+    christmas.refresh_from_db()
+    assert not christmas.active
+    assert manager_client.post(HOLIDAYS, {"action": "on", "holiday": christmas.pk}).status_code == 302
+    christmas.refresh_from_db()
+    assert christmas.active
+    gone = manager_client.post(HOLIDAYS, {"action": "off", "holiday": "nonsense"})
+    assert gone.status_code == 302 and Holiday.objects.get(pk=christmas.pk).active
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"date": "2150-01-01", "name": "Too late"},
+        {"date": "1999-12-31", "name": "Too early"},
+        {"date": "2027-03-03", "name": "   "},
+        {"date": "not a date", "name": "X"},
+    ],
+)
+def test_a_bad_holiday_is_a_form_error_and_writes_nothing(manager_client, data):
+    count = Holiday.objects.count()
+    response = manager_client.post(HOLIDAYS, {"action": "add", **data})
+    assert response.status_code == 400 and b"errorlist" in response.content
+    assert Holiday.objects.count() == count
+
+
+@pytest.mark.parametrize("year", ["1066", "x", "99999999999999999999"])
+def test_a_year_outside_the_kept_ones_shows_this_year(manager_client, year):
+    response = manager_client.get(f"{HOLIDAYS}?year={year}")
+    assert response.status_code == 200
+    assert f"Public holidays {timezone.localdate().year}" in response.content.decode()
