@@ -79,6 +79,9 @@ class SearchResult:
     limit: int
     offset: int
     has_next: bool
+    # Only the newest matches were ranked (a phrase or pair of common words: see WINDOW); the
+    # page says so, and that another word finds the older ones.
+    newest_only: bool = False
 
     @property
     def has_previous(self) -> bool:
@@ -103,12 +106,17 @@ def search_tickets(user, query: str, *, limit: int = 25, offset: int = 0) -> Sea
     scope = _scope(user)
     if not query or scope is None:
         return empty
-    search = _postgres_search if connection.vendor == "postgresql" else _sqlite_search
-    found = search(scope, query, limit=limit, offset=offset)
+    newest_only: list[bool] = []
+    if connection.vendor == "postgresql":
+        found = _postgres_search(scope, query, limit=limit, offset=offset, newest_only=newest_only)
+    else:
+        found = _sqlite_search(scope, query, limit=limit, offset=offset)
     if found is None:
         return empty
     hits, has_next = found
-    return SearchResult(query=query, hits=hits, limit=limit, offset=offset, has_next=has_next)
+    return SearchResult(
+        query=query, hits=hits, limit=limit, offset=offset, has_next=has_next, newest_only=any(newest_only)
+    )
 
 
 @dataclass(frozen=True)
@@ -290,8 +298,9 @@ WHERE true {ticket_scope}
 
 
 def _postgres_search(
-    scope: _Scope, query: str, *, limit: int, offset: int
+    scope: _Scope, query: str, *, limit: int, offset: int, newest_only: list[bool]
 ) -> tuple[list[SearchHit], bool] | None:
+    """``newest_only`` gets True when a table's older matches were left out (step 3)."""
     parsed = parse_query(query)
     tsquery = _tsquery_text(parsed)
     if not tsquery:
@@ -332,12 +341,17 @@ def _postgres_search(
             params[f"{name}_below"] = min(ids, default=2**62)
             params[f"{name}_needed"] = CANDIDATES - len(found)
             older.append(statement)
+        elif len(found) < CANDIDATES and sizes[source] > window:
+            newest_only.append(True)
     if older:
-        rows += _older(older, scopes, params)
+        older_rows = _older(older, scopes, params)
+        if older_rows is None:
+            newest_only.append(True)
+        rows += older_rows or []
     return _rank(scope, tsquery, rows, limit=limit, offset=offset)
 
 
-def _older(parts: list[str], scopes: dict[str, str], params: dict) -> list[tuple]:
+def _older(parts: list[str], scopes: dict[str, str], params: dict) -> list[tuple] | None:
     """Step 2 through the index, as its own (sub)transaction: the planner, which takes a word it
     has no statistics for as one row in two hundred, would rather filter the whole table in its
     order than read the index, so plain and index scans are off for this statement, and a
@@ -357,7 +371,7 @@ def _older(parts: list[str], scopes: dict[str, str], params: dict) -> list[tuple
     except OperationalError as exc:
         if "statement timeout" not in str(exc):
             raise
-        return []  # too slow: the window's matches are the candidates
+        return None  # too slow: the window's matches are the candidates
 
 
 def _union(parts: list[str], scopes: dict[str, str], params: dict) -> list[tuple]:

@@ -36,4 +36,7 @@ class SearchOut(serializers.Serializer):
     limit = serializers.IntegerField()
     offset = serializers.IntegerField()
     next_offset = serializers.IntegerField(allow_null=True)
+    newest_only = serializers.BooleanField(
+        help_text="Only the newest matches were ranked (a phrase or pair of very common words)."
+    )
     results = SearchHitSerializer(many=True, source="hits")

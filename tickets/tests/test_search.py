@@ -356,3 +356,21 @@ def test_the_query_is_split_into_words_prefixes_and_numbers():
 def test_a_user_without_a_role_to_search_gets_nothing(world):
     nobody = UserFactory(role=Role.CUSTOMER_USER)
     assert found(nobody, "Printer") == []
+
+
+@postgres_only
+def test_when_only_the_newest_matches_are_ranked_the_page_says_so(agent, carla, agent_client, monkeypatch):
+    """A phrase of common words in very many rows is looked for among the newest rows only
+    (the index would read tens of thousands to check the order): the results say so."""
+    from tickets import search
+
+    tickets = [register(carla, title=f"Koppeling {n} geeft een time-out") for n in range(6)]
+    assert not search_tickets(agent, "time-out").newest_only  # all of them read: exact
+    monkeypatch.setitem(search.WINDOW, "t", 2)
+    monkeypatch.setitem(search.WINDOW, "m", 2)
+    monkeypatch.setattr(search, "OLDER_SCAN", 0)
+    result = search_tickets(agent, '"time-out"')
+    assert result.newest_only and [hit.ticket_id for hit in result.hits] == [t.pk for t in tickets[:-3:-1]]
+    page = agent_client.get("/desk/search/", {"q": '"time-out"'}).content.decode()
+    assert 'id="search-newest-only"' in page
+    assert api(agent).get("/api/v1/tickets/search/", {"q": '"time-out"'}).json()["newest_only"] is True
