@@ -450,6 +450,26 @@ def test_the_now_counts_in_one_pass_equal_a_grouped_count_per_dimension_in_every
     assert board.now_summary(now=now, organisation_id=open_trouble["extended"].pk).at_risk == 2
 
 
+def test_the_now_counts_include_open_clocks_of_a_ticket_outside_the_active_statuses(open_trouble):
+    """The one pass reads the active tickets' columns from their partial index; an open clock
+    of any other ticket (here a resolved one whose clocks were left running) is looked up
+    apart and counted all the same, in every scope."""
+    from tickets.models import Ticket
+
+    now = ams(2026, 11, 23, 10, 45)
+    Ticket.objects.filter(title__in=["late", "at risk"]).update(status="resolved")
+    before = board.now_summary(now=now)
+    assert (before.at_risk, before.breached) == (1, 2)
+    by_level = {row.label: (row.at_risk, row.breached) for row in before.by["level"]}
+    assert by_level == {"Extended": (1, 0), "Default": (0, 2)}
+    levels = (None, *ServiceLevel.objects.values_list("pk", flat=True))
+    for organisation_id in (None, open_trouble["extended"].pk, open_trouble["default"].pk):
+        for level_id in levels:
+            scope = {"now": now, "level_id": level_id, "organisation_id": organisation_id}
+            expected = _now_values(board._now_rows_per_dimension(**scope))
+            assert _now_values(board._now_rows_grouping_sets(**scope)) == expected, scope
+
+
 @pytest.mark.parametrize("rolled_on", [date(2026, 11, 28), date(2026, 11, 25)])
 def test_the_rollup_per_organisation_gives_each_organisation_the_figures_and_trend_of_its_clocks(
     week_of_tickets, rolled_on
