@@ -26,6 +26,7 @@ from django.db import connection
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from managers.rollup import AMSTERDAM, count_days, day_start, rolled_until, sum_within
 from sla.models import (
@@ -151,7 +152,7 @@ def now_summary(
         result = [
             CountRow(
                 "none" if value is None else value,
-                "—" if value is None else str(labels[key].get(value, value)),
+                _none_label(key) if value is None else str(labels[key].get(value, value)),
                 at_risk,
                 breached,
             )
@@ -165,6 +166,11 @@ def now_summary(
     summary.at_risk = sum(row.at_risk for row in summary.by["priority"])
     summary.breached = sum(row.breached for row in summary.by["priority"])
     return summary
+
+
+def _none_label(key: str) -> str:
+    """An open clock's ticket without a value here: only the agent may be missing."""
+    return _("Unassigned") if key == "agent" else "—"
 
 
 def _now_labels(raw: dict[str, list[tuple]]) -> dict[str, dict]:

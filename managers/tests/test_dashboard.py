@@ -157,7 +157,7 @@ def test_now_counts_at_risk_and_breached_open_clocks_by_dimension(open_trouble):
     by_level = {row.label: (row.at_risk, row.breached) for row in summary.by["level"]}
     assert by_level == {"Extended": (1, 0), "Default": (0, 2)}
     by_agent = {row.label: (row.at_risk, row.breached) for row in summary.by["agent"]}
-    assert by_agent == {"Agent Anna": (1, 0), "—": (0, 2)}
+    assert by_agent == {"Agent Anna": (1, 0), "Unassigned": (0, 2)}
     assert [(row.label, row.breached) for row in summary.by["kind"]] == [("Incident", 2)]
 
 
