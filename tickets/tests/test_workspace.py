@@ -384,3 +384,62 @@ def test_a_new_agent_is_offered_in_the_cached_bulk_form_at_once(
     with django_capture_on_commit_callbacks(execute=True):
         newcomer = make_staff(Role.AGENT)
     assert f">{newcomer}</option>" in staff_client.get(reverse("desk:queue")).content.decode()
+
+
+# --- the ticket page's lists and cached parts -----------------------------------------------
+
+
+def test_the_ticket_page_shows_its_lists_in_order_from_one_query(
+    staff_client, agent, coordinator_ext, django_assert_max_num_queries
+):
+    """Messages with their files, the registration's files, the history and the bugs come
+    from one query (``selectors.ticket_detail_parts``), each list in its order."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    ticket = register(
+        coordinator_ext, attachments=[SimpleUploadedFile("scherm.png", b"png", content_type="image/png")]
+    )
+    services.message_note_internal(
+        ticket=ticket,
+        by=agent,
+        body="Eerste notitie",
+        channel="portal",
+        attachments=[SimpleUploadedFile("log.txt", b"log", content_type="text/plain")],
+    )
+    services.message_note_internal(
+        ticket=ticket, by=agent, body="Tweede notitie", channel="phone", attachments=[]
+    )
+    services.ticket_classify(ticket=_reload(ticket), by=agent, clarity="clear")
+    services.ticket_problem_determine(ticket=_reload(ticket), by=agent, problem_type="bug")
+    services.bug_register(ticket=_reload(ticket), by=agent, reference="PBI-7")
+    url = reverse("desk:detail", args=[ticket.pk])
+    staff_client.get(url)  # the RACI table and the macros are cached now
+    # The user, the ticket, its clocks, the read marker, the lists and their users; and the
+    # choices of two forms (the bugs to test, the staff to assign to).
+    with django_assert_max_num_queries(8):
+        page = staff_client.get(url).content.decode()
+    first, second = page.index("Eerste notitie"), page.index("Tweede notitie")
+    assert first < second
+    assert page.index("log.txt") > first and page.index("log.txt") < second  # under its own message
+    assert page.index("scherm.png") < first  # the registration's file
+    assert "PBI-7" in page and str(agent) in page
+    assert page.index("PBI-7", page.index('id="bugs"')) > 0
+
+
+def test_a_new_macro_and_a_raci_change_reach_the_cached_ticket_page_at_once(
+    staff_client, agent, coordinator_ext, django_capture_on_commit_callbacks
+):
+    from tickets.models import RaciRule
+
+    ticket = register(coordinator_ext)
+    url = reverse("desk:detail", args=[ticket.pk])
+    page = staff_client.get(url).content.decode()  # cached now
+    assert 'id="form-classify"' in page
+    with django_capture_on_commit_callbacks(execute=True):
+        Macro.objects.create(owner=agent, title="Nieuwe macro", body_nl="a", body_en="b")
+    assert "Nieuwe macro" in staff_client.get(url).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        rule = RaciRule.objects.get(step="classify", role="support")
+        rule.letter = "I"
+        rule.save()
+    assert 'id="form-classify"' not in staff_client.get(url).content.decode()
