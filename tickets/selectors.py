@@ -441,6 +441,7 @@ def hours_cards_for_customer(*, user: User) -> list[HoursCard]:
 # compilations, a third of the page's time at a million tickets: bench/workspace.py).
 _OF_TICKET = "ticket_id = %s"
 _OF_CLOCKS = "clock_id IN (SELECT id FROM sla_clock WHERE ticket_id = %s)"
+_OF_CLOCKS_CALENDARS = "id IN (SELECT calendar_id FROM sla_clock WHERE ticket_id = %s)"
 _DETAIL_PARTS = (
     ("reprioritisations", "tickets.ReprioritisationRequest", _OF_TICKET, "requested_at DESC, id"),
     ("bugs", "tickets.BugReference", _OF_TICKET, "registered_at, id"),
@@ -499,6 +500,19 @@ def ticket_detail_parts(ticket: Ticket) -> dict[str, list]:
         else:
             parts.append((field.name, field.related_model, "id = %s", "id"))
             params.append(value)
+    clocks_missing = "clocks" not in getattr(ticket, "_prefetched_objects_cache", {})
+    if clocks_missing:  # as ``with_clocks`` would leave them
+        calendar = Clock._meta.get_field("calendar")
+        parts.append(("clocks", Clock, _OF_TICKET, "id"))
+        parts.append(
+            (
+                "calendars",
+                calendar.related_model,
+                _OF_CLOCKS_CALENDARS,
+                "id",
+            )
+        )
+        params += [ticket.pk, ticket.pk]
     if connection.vendor == "postgresql":
         import json
 
@@ -526,6 +540,18 @@ def ticket_detail_parts(ticket: Ticket) -> dict[str, list]:
         if connection.vendor == "postgresql" and getattr(ticket, field.attname) is not None:
             rows = found.pop(field.name, [])
             field.set_cached_value(ticket, rows[0] if rows else None)
+    if clocks_missing and connection.vendor == "postgresql":
+        calendars = {row.pk: row for row in found.pop("calendars", [])}
+        clocks = found.pop("clocks", [])
+        for clock in clocks:
+            calendar.set_cached_value(clock, calendars.get(clock.calendar_id))
+            Clock._meta.get_field("ticket").set_cached_value(clock, ticket)
+        prefetched = ticket.clocks.all()
+        prefetched._result_cache, prefetched._prefetch_done = clocks, True
+        ticket._prefetched_objects_cache = {
+            **getattr(ticket, "_prefetched_objects_cache", {}),
+            "clocks": prefetched,
+        }
     user_fields = [
         (instance, field)
         for rows in found.values()

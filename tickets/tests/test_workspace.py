@@ -414,9 +414,9 @@ def test_the_ticket_page_shows_its_lists_in_order_from_one_query(
     services.bug_register(ticket=_reload(ticket), by=agent, reference="PBI-7")
     url = reverse("desk:detail", args=[ticket.pk])
     staff_client.get(url)  # the RACI table and the macros are cached now
-    # The user, the ticket, its clocks, the read marker, the lists and their users; and the
-    # choices of two forms (the bugs to test, the staff to assign to).
-    with django_assert_max_num_queries(8):
+    # The user, the ticket, the read marker, the lists (with the clocks and the rows the ticket
+    # names) and their users; and the choices of two forms (the bugs to test, the staff).
+    with django_assert_max_num_queries(7):
         page = staff_client.get(url).content.decode()
     first, second = page.index("Eerste notitie"), page.index("Tweede notitie")
     assert first < second
@@ -424,6 +424,8 @@ def test_the_ticket_page_shows_its_lists_in_order_from_one_query(
     assert page.index("scherm.png") < first  # the registration's file
     assert "PBI-7" in page and str(agent) in page
     assert page.index("PBI-7", page.index('id="bugs"')) > 0
+    assert page.count('<div class="clock clock-') == 2 * ticket.clocks.count() == 4  # strip and card
+    assert str(ticket.organisation) in page and ticket.product.name in page
 
 
 def test_a_new_macro_and_a_raci_change_reach_the_cached_ticket_page_at_once(
