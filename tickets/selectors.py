@@ -527,7 +527,7 @@ def ticket_detail_parts(ticket: Ticket) -> dict[str, list]:
             rows = cursor.fetchall()
         for number, _n, row in rows:
             name, model, *_rest = parts[number]
-            found.setdefault(name, []).append(_from_json(model, json.loads(row)))
+            found.setdefault(name, []).append(_from_json(model, json.loads(row, parse_float=Decimal)))
     else:  # pragma: no cover - the tests and production run PostgreSQL
         from sla.models import ClockEvent
 
