@@ -13,10 +13,12 @@ class TicketsConfig(AppConfig):
         from tickets.caching import (
             filter_choices_changed,
             hours_left_changed,
+            macros_changed,
             mail_drafts_changed,
+            raci_changed,
             saved_views_changed,
         )
-        from tickets.models import HoursBooking, HoursCard, MailDraft, Product, SavedView
+        from tickets.models import HoursBooking, HoursCard, Macro, MailDraft, Product, RaciRule, SavedView
 
         # The desk's filter form lists these; its cached fragment must not outlive a change.
         for model in (Organisation, ServiceLevel, Product):
@@ -30,6 +32,9 @@ class TicketsConfig(AppConfig):
             (HoursCard, hours_left_changed),
             (HoursBooking, hours_left_changed),
             (MailDraft, mail_drafts_changed),
+            # The desk ticket page reads the RACI table and the macros from the cache.
+            (RaciRule, raci_changed),
+            (Macro, macros_changed),
         ):
             uid = f"cached-{model.__name__}"
             post_save.connect(receiver, sender=model, dispatch_uid=uid)

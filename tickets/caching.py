@@ -223,3 +223,37 @@ class CachedCountPaginator(Paginator):
             if count >= COUNT_CACHE_FROM:
                 cache.set(self.count_key, count, COUNT_SECONDS)
         return count
+
+
+# --- the ticket page's parts that are the same for every ticket -----------------------------
+
+# The RACI table and the macros: read on every desk ticket page (one query each before) and
+# changed rarely; deleted after the commit that changes them, gone after PARTS_SECONDS anyway.
+RACI_KEY = "raci-table"
+MACROS_KEY = "macros-all"
+
+
+def raci_changed(**kwargs) -> None:
+    _delete_after_commit(RACI_KEY)
+
+
+def macros_changed(**kwargs) -> None:
+    _delete_after_commit(MACROS_KEY)
+
+
+def ticket_page_parts(user) -> tuple[dict, list]:
+    """The RACI table ({(step, role): letter}) and ``user``'s macros (their own and the shared
+    ones, in the macros' order), in one cache round trip; loaded and stored on a miss."""
+    from tickets.models import Macro
+    from tickets.selectors import raci_table
+
+    found = cache.get_many([RACI_KEY, MACROS_KEY])
+    raci = found.get(RACI_KEY)
+    if raci is None:
+        raci = raci_table()
+        cache.set(RACI_KEY, raci, PARTS_SECONDS)
+    macros = found.get(MACROS_KEY)
+    if macros is None:
+        macros = list(Macro.objects.all())
+        cache.set(MACROS_KEY, macros, PARTS_SECONDS)
+    return raci, [macro for macro in macros if macro.shared or macro.owner_id == user.pk]

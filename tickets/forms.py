@@ -2,7 +2,9 @@
 
 from django import forms
 from django.forms.utils import flatatt
+from django.template.loader import get_template
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import (
@@ -78,10 +80,19 @@ def _attachments_field():
     )
 
 
+# The visible fields of the forms that are the same on every ticket, rendered once per process:
+# {(form class, auto_id, language): markup}.
+_FIELDS_HTML: dict[tuple, str] = {}
+
+
 class TicketForm(forms.Form):
     """A form acting on one ticket: carries the version the user saw."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    # True where the visible fields do not depend on the ticket (no initial values of their
+    # own, no choices from the database): every desk ticket page shows such a form, and
+    # rendering its widgets was a tenth of the page's time (bench/workspace.py).
+    same_on_every_ticket = False
 
     def __init__(self, *args, ticket=None, **kwargs):
         self.ticket = ticket
@@ -89,6 +100,21 @@ class TicketForm(forms.Form):
         if ticket is not None:
             kwargs["initial"].setdefault("version", ticket.version)
         super().__init__(*args, **kwargs)
+
+    def visible_fields_html(self) -> str | None:
+        """The visible fields' markup for ``tickets/_form.html`` when the form is unbound and
+        the same on every ticket (rendered once per process and language); None otherwise."""
+        if (
+            not self.same_on_every_ticket
+            or self.is_bound
+            or any(self.initial.get(name) for name in self.fields if name != "version")
+        ):
+            return None
+        key = (type(self), self.auto_id, get_language())
+        html = _FIELDS_HTML.get(key)
+        if html is None:
+            html = _FIELDS_HTML[key] = get_template("tickets/_form_fields.html").render({"form": self})
+        return html
 
 
 # --- portal ---------------------------------------------------------------------------------
@@ -241,11 +267,13 @@ class AssignForm(TicketForm):
 
 
 class ReplyForm(TicketForm):
+    same_on_every_ticket = True
     body = forms.CharField(label=_("Public reply"), widget=forms.Textarea(attrs={"rows": 4}))
     attachments = _attachments_field()
 
 
 class NoteForm(TicketForm):
+    same_on_every_ticket = True
     body = forms.CharField(label=_("Internal note"), widget=forms.Textarea(attrs={"rows": 3}))
     channel = forms.ChoiceField(
         label=_("Source"),

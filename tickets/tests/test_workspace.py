@@ -384,3 +384,115 @@ def test_a_new_agent_is_offered_in_the_cached_bulk_form_at_once(
     with django_capture_on_commit_callbacks(execute=True):
         newcomer = make_staff(Role.AGENT)
     assert f">{newcomer}</option>" in staff_client.get(reverse("desk:queue")).content.decode()
+
+
+# --- the ticket page's lists and cached parts -----------------------------------------------
+
+
+def test_the_ticket_page_shows_its_lists_in_order_from_one_query(
+    staff_client, agent, coordinator_ext, django_assert_max_num_queries
+):
+    """Messages with their files, the registration's files, the history and the bugs come
+    from one query (``selectors.ticket_detail_parts``), each list in its order."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    ticket = register(
+        coordinator_ext, attachments=[SimpleUploadedFile("scherm.png", b"png", content_type="image/png")]
+    )
+    services.message_note_internal(
+        ticket=ticket,
+        by=agent,
+        body="Eerste notitie",
+        channel="portal",
+        attachments=[SimpleUploadedFile("log.txt", b"log", content_type="text/plain")],
+    )
+    services.message_note_internal(
+        ticket=ticket, by=agent, body="Tweede notitie", channel="phone", attachments=[]
+    )
+    services.ticket_classify(ticket=_reload(ticket), by=agent, clarity="clear")
+    services.ticket_problem_determine(ticket=_reload(ticket), by=agent, problem_type="bug")
+    services.bug_register(ticket=_reload(ticket), by=agent, reference="PBI-7")
+    url = reverse("desk:detail", args=[ticket.pk])
+    staff_client.get(url)  # the RACI table and the macros are cached now
+    # The user, the ticket, the read marker, the lists (with the clocks and the rows the ticket
+    # names) and their users; and the choices of two forms (the bugs to test, the staff).
+    with django_assert_max_num_queries(7):
+        page = staff_client.get(url).content.decode()
+    first, second = page.index("Eerste notitie"), page.index("Tweede notitie")
+    assert first < second
+    assert page.index("log.txt") > first and page.index("log.txt") < second  # under its own message
+    assert page.index("scherm.png") < first  # the registration's file
+    assert "PBI-7" in page and str(agent) in page
+    assert page.index("PBI-7", page.index('id="bugs"')) > 0
+    assert page.count('<div class="clock clock-') == 2 * ticket.clocks.count() == 4  # strip and card
+    assert str(ticket.organisation) in page and ticket.product.name in page
+
+
+def test_a_new_macro_and_a_raci_change_reach_the_cached_ticket_page_at_once(
+    staff_client, agent, coordinator_ext, django_capture_on_commit_callbacks
+):
+    from tickets.models import RaciRule
+
+    ticket = register(coordinator_ext)
+    url = reverse("desk:detail", args=[ticket.pk])
+    page = staff_client.get(url).content.decode()  # cached now
+    assert 'id="form-classify"' in page
+    with django_capture_on_commit_callbacks(execute=True):
+        Macro.objects.create(owner=agent, title="Nieuwe macro", body_nl="a", body_en="b")
+    assert "Nieuwe macro" in staff_client.get(url).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        rule = RaciRule.objects.get(step="classify", role="support")
+        rule.letter = "I"
+        rule.save()
+    assert 'id="form-classify"' not in staff_client.get(url).content.decode()
+
+
+def test_the_ticket_pages_one_query_reads_what_the_orm_reads(coordinator_ext, agent, consultant):
+    """``selectors.ticket_detail_parts`` builds the instances from ``row_to_json``: every
+    field as the ORM reads it (timestamps, dates, decimals), the lists in their order, the
+    users and the rows the ticket names set on them."""
+    from datetime import date
+    from decimal import Decimal
+
+    from sla.models import ClockEvent
+    from tickets.models import Attachment, BugReference, HoursBooking, HoursCard, Message, TicketChange
+    from tickets.selectors import DETAIL_RELATIONS, ticket_detail_parts
+
+    ticket = register(coordinator_ext)
+    services.message_note_internal(ticket=ticket, by=agent, body="Notitie", channel="phone", attachments=[])
+    services.ticket_classify(ticket=_reload(ticket), by=agent, clarity="clear")
+    services.ticket_problem_determine(ticket=_reload(ticket), by=agent, problem_type="bug")
+    services.bug_register(ticket=_reload(ticket), by=agent, reference="PBI-9", url="https://example.com/9")
+    card = HoursCard.objects.create(
+        organisation=coordinator_ext.organisation, hours=Decimal(10), purchased_on=date(2026, 1, 1)
+    )
+    HoursBooking.objects.create(
+        card=card, ticket=ticket, consultant=consultant, on=date(2026, 2, 1), hours=Decimal("2.30")
+    )
+    lean = Ticket.objects.get(pk=ticket.pk)
+    parts = ticket_detail_parts(lean)
+
+    def fields(instance):
+        return [getattr(instance, f.attname) for f in instance._meta.concrete_fields]
+
+    expected = {
+        "bugs": BugReference.objects.filter(ticket=ticket),
+        "bookings": HoursBooking.objects.filter(ticket=ticket),
+        "history": TicketChange.objects.filter(ticket=ticket),
+        "messages": Message.objects.filter(ticket=ticket),
+        "attachments": Attachment.objects.filter(ticket=ticket),
+        "clock_events": ClockEvent.objects.filter(clock__ticket=ticket).order_by("at", "pk"),
+    }
+    for name, queryset in expected.items():
+        assert [fields(row) for row in parts[name]] == [fields(row) for row in queryset], name
+        assert parts[name] or name == "attachments", name
+    assert parts["bookings"][0].hours == Decimal("2.30") and str(parts["bookings"][0].hours) == "2.30"
+    assert parts["bookings"][0].consultant == consultant and parts["history"][0].by == agent
+    joined = Ticket.objects.select_related(*DETAIL_RELATIONS).get(pk=ticket.pk)
+    for name in DETAIL_RELATIONS:
+        field = Ticket._meta.get_field(name)
+        assert field.is_cached(lean), name
+        related, orm = getattr(lean, name), getattr(joined, name)
+        assert (fields(related) if related else None) == (fields(orm) if orm else None), name
+    assert sorted(fields(c) for c in lean.clocks.all()) == sorted(fields(c) for c in ticket.clocks.all())
+    assert all(clock.calendar.name for clock in lean.clocks.all())

@@ -20,7 +20,7 @@ from accounts.permissions import manager_required, staff_required
 from sla import selectors as sla_selectors
 from sla.models import Contract
 from tickets import selectors, services
-from tickets.caching import ROW_STAMP, bulk_form_key, cached_list_page, saved_views_key
+from tickets.caching import ROW_STAMP, bulk_form_key, cached_list_page, saved_views_key, ticket_page_parts
 from tickets.choices import MailDraftStatus
 from tickets.forms import (
     ApproveForm,
@@ -46,13 +46,12 @@ from tickets.forms import (
     TodoForm,
 )
 from tickets.models import (
+    Attachment,
     ConsultancyRequest,
-    HoursBooking,
     MailDraft,
     Message,
     SavedView,
     Ticket,
-    TicketChange,
 )
 from tickets.views.common import Action, run_action, safe_next
 from tickets.views.workspace import bulk_form_fields, mark_read
@@ -60,7 +59,6 @@ from tickets.workspace import (
     PRESENCE_PING,
     macro_text,
     macro_values,
-    macros_for,
     next_steps,
     presence_ping,
     ticket_language,
@@ -280,17 +278,18 @@ WORKFLOW = [
 
 def render_detail(request, ticket: Ticket, *, bound=None, status=200):
     user = request.user
-    allowed = selectors.ticket_actions(ticket, user, raci=selectors.raci_table())
-    reprioritisations = list(ticket.reprioritisations.select_related("requested_by", "decided_by"))
+    parts = selectors.ticket_detail_parts(ticket)  # two queries for all the lists below
+    raci, macros = ticket_page_parts(user)  # one cache round trip
+    allowed = selectors.ticket_actions(ticket, user, raci=raci)
+    reprioritisations = parts["reprioritisations"]
     if not any(r.status == "pending" for r in reprioritisations):
         allowed.discard("reprioritisation_decide")
-    bugs = list(ticket.bugs.all())
+    bugs = parts["bugs"]
     if not bugs:
         allowed.discard("bug_status")
     steps = next_steps(ticket, user, allowed=allowed, bugs=bugs)
     now = timezone.now()
     clocks = selectors.clock_statuses(ticket, now=now)
-    macros = list(macros_for(user))
     language = ticket_language(ticket)
     values = macro_values(ticket, clocks=clocks)
     macro_texts = [(macro, macro_text(macro, language=language, values=values)) for macro in macros]
@@ -309,13 +308,14 @@ def render_detail(request, ticket: Ticket, *, bound=None, status=200):
             if name == "hours" and name not in (bound or {}):
                 form.initial["on"] = timezone.localdate()
             forms[name] = form
-    events = {}  # both clocks' events in one query
-    for event in sla_selectors.clock_events_ordered().filter(clock_id__in=[s.clock.pk for s in clocks]):
+    events = {}  # both clocks' events, from the parts' query
+    for event in parts["clock_events"]:
         events.setdefault(event.clock_id, []).append(event)
     explained = [
         (status, sla_selectors.clock_explain(status.clock, now=now, events=events.get(status.clock.pk, [])))
         for status in clocks
     ]
+    conversation, registration_files = _conversation(parts["messages"], parts["attachments"])
     return render(
         request,
         "tickets/desk_detail.html",
@@ -331,15 +331,13 @@ def render_detail(request, ticket: Ticket, *, bound=None, status=200):
             "macros": macro_texts,
             "also_open": presence_ping(ticket.pk, user),
             "presence_ping": PRESENCE_PING,
-            "conversation": Message.objects.filter(ticket=ticket)
-            .select_related("author")
-            .prefetch_related("attachments"),
-            "registration_files": ticket.attachments.filter(message__isnull=True),
-            "history": TicketChange.objects.filter(ticket=ticket).select_related("by"),
+            "conversation": conversation,
+            "registration_files": registration_files,
+            "history": parts["history"],
             "bugs": bugs,
             "reprioritisations": reprioritisations,
-            "approvals": ticket.approvals.select_related("decided_by"),
-            "bookings": HoursBooking.objects.filter(ticket=ticket).select_related("consultant"),
+            "approvals": parts["approvals"],
+            "bookings": parts["bookings"],
             "hours_left": functools.cache(
                 lambda: selectors.hours_balance(organisation_id=ticket.organisation_id)
             ),
@@ -351,16 +349,34 @@ def render_detail(request, ticket: Ticket, *, bound=None, status=200):
     )
 
 
-def _ticket(pk: int) -> Ticket:
+def _conversation(messages_: list[Message], attachments: list[Attachment]) -> tuple[list, list]:
+    """The messages with their attachments (as ``prefetch_related`` would leave them: no query
+    in the template), and the registration's files."""
+    files: dict[int | None, list[Attachment]] = {}
+    for attachment in attachments:
+        files.setdefault(attachment.message_id, []).append(attachment)
+    for message in messages_:
+        prefetched = message.attachments.all()
+        prefetched._result_cache = files.get(message.pk, [])
+        prefetched._prefetch_done = True
+        message._prefetched_objects_cache = {"attachments": prefetched}
+    return messages_, files.get(None, [])
+
+
+def _ticket(pk: int, *, joined: bool = True) -> Ticket:
+    """The ticket; ``joined``: with its clocks and the rows it names. Else ``render_detail``
+    loads those beside its lists, in the same query (cheaper than the join's planning and the
+    prefetch's query, see ``selectors.ticket_detail_parts``)."""
+    queryset = selectors.ticket_for_detail(Ticket.objects.all()) if joined else Ticket.objects.all()
     try:
-        return selectors.ticket_for_detail(Ticket.objects.all()).get(pk=pk)
+        return queryset.get(pk=pk)
     except Ticket.DoesNotExist as exc:
         raise Http404 from exc
 
 
 @staff_required
 def detail(request, pk: int):
-    ticket = _ticket(pk)
+    ticket = _ticket(pk, joined=False)
     mark_read(ticket, request.user)
     return render_detail(request, ticket)
 
