@@ -111,7 +111,7 @@ def _raci_post(client, changes: dict[tuple[str, str], str], *, digest: str | Non
 
 
 def test_removing_supports_r_on_classify_takes_the_step_from_the_agents_desk_at_once(
-    client, manager, agent, coordinator_ext
+    client, manager, agent, coordinator_ext, django_capture_on_commit_callbacks
 ):
     """SPEC §5: "R may perform the step ... The RACI table is data that drives permissions";
     document 001 §2.1 gives Support the R of step 3 ("Classificeer ticket")."""
@@ -121,7 +121,8 @@ def test_removing_supports_r_on_classify_takes_the_step_from_the_agents_desk_at_
     assert "form-classify" in client.get(detail).content.decode()
 
     client.force_login(manager)
-    response = _raci_post(client, {("classify", "support"): ""})
+    with django_capture_on_commit_callbacks(execute=True):  # the desk's cached RACI table goes at commit
+        response = _raci_post(client, {("classify", "support"): ""})
     assert response.status_code == 302
     assert not RaciRule.objects.filter(step="classify", role="support").exists()
     entry = LogEntry.objects.latest("action_time")
@@ -135,7 +136,8 @@ def test_removing_supports_r_on_classify_takes_the_step_from_the_agents_desk_at_
     assert ticket.status == "new"
 
     client.force_login(manager)
-    assert _raci_post(client, {("classify", "support"): "R"}).status_code == 302
+    with django_capture_on_commit_callbacks(execute=True):
+        assert _raci_post(client, {("classify", "support"): "R"}).status_code == 302
     client.force_login(agent)
     assert "form-classify" in client.get(detail).content.decode()
     done = client.post(
