@@ -6,7 +6,7 @@ from rest_framework.test import APIClient
 from accounts.models import ApiToken, Role
 from accounts.tests.factories import PASSWORD, UserFactory, with_totp
 from conftest import totp_now
-from sla.models import Target
+from sla.models import ServiceLevel, Target
 from sla.tests.factories import organisation_on_level
 
 pytestmark = pytest.mark.django_db
@@ -192,3 +192,22 @@ def test_token_settings_page_shows_the_key_once(client):
     key = response.context["new_key"]
     assert key and key in response.content.decode()
     assert key not in client.get("/settings/tokens/").content.decode()
+
+
+@pytest.mark.parametrize("percent", [0, 100, 5000, -1])
+def test_an_at_risk_share_outside_1_to_99_is_a_400_not_a_500(percent):
+    """Found by schemathesis: 5000 reached the database's check constraint as an IntegrityError."""
+    client = token_client(UserFactory(role=Role.MANAGER, is_staff=True))
+    level = ServiceLevel.objects.get(code="extended")
+    response = client.patch(
+        f"/api/v1/service-levels/{level.pk}/", {"at_risk_percent": percent}, format="json"
+    )
+    assert response.status_code == 400 and "at_risk_percent" in response.json()["errors"]
+    level.refresh_from_db()
+    assert level.at_risk_percent == 75
+    assert (
+        client.patch(
+            f"/api/v1/service-levels/{level.pk}/", {"at_risk_percent": 80}, format="json"
+        ).status_code
+        == 200
+    )

@@ -94,6 +94,13 @@ class CalendarViewSet(mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
 
 
 class ServiceLevelSerializer(serializers.ModelSerializer):
+    # The model's check constraint (1-99): a 400 here, not an IntegrityError at the save.
+    at_risk_percent = serializers.IntegerField(
+        min_value=1,
+        max_value=99,
+        help_text="A running clock is at risk once it has used this share of its target.",
+    )
+
     class Meta:
         model = ServiceLevel
         fields = [
