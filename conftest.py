@@ -5,7 +5,9 @@ import time
 
 import pytest
 from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+from django.conf import settings
 from django.core.cache import cache
+from django.utils import translation
 
 from accounts.models import Role
 from accounts.tests.factories import PASSWORD, TEST_TOTP_SECRET, UserFactory, with_totp
@@ -17,6 +19,16 @@ def _clear_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """A request leaves its language active in the thread (LocaleMiddleware activates one per
+    request and never resets it): each test starts in the default language, whichever test the
+    worker ran before."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 def totp_now(secret: str = TEST_TOTP_SECRET) -> str:
