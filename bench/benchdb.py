@@ -62,3 +62,43 @@ def insert_series(
         f"SELECT {', '.join(values)} FROM {source}",
         params,
     )
+
+
+def logged_in_session(user) -> str:
+    """A session key for ``user`` as after the TOTP step: the benches' cookie."""
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from accounts.middleware import RequireSecondFactorMiddleware
+
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session[RequireSecondFactorMiddleware.SESSION_KEY] = True
+    session.create()
+    return session.session_key
+
+
+def organisations_with_contracts(count: int) -> tuple[list, list]:
+    """``count`` "Bench organisation NNN", Default and Extended in turn, each with a contract
+    since 2020."""
+    from datetime import date
+
+    from accounts.models import Organisation
+    from sla.models import Contract, ServiceLevel
+
+    levels = {level.code: level for level in ServiceLevel.objects.select_related("calendar")}
+    organisations = Organisation.objects.bulk_create(
+        Organisation(name=f"Bench organisation {i:03d}") for i in range(count)
+    )
+    contracts = Contract.objects.bulk_create(
+        Contract(
+            organisation=org,
+            valid_from=date(2020, 1, 1),
+            service_level=levels["default" if i % 2 == 0 else "extended"],
+        )
+        for i, org in enumerate(organisations)
+    )
+    return organisations, contracts

@@ -41,7 +41,7 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from benchdb import recreate_database
+from benchdb import logged_in_session, organisations_with_contracts, recreate_database
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -81,30 +81,14 @@ def manage(*args: str) -> None:
 
 def load(tickets: int) -> dict[str, str]:
     """Organisations, users and the tickets with their clocks; returns the session keys."""
-    from datetime import date
 
-    from django.conf import settings
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
     from django.db import connection, transaction
 
-    from accounts.middleware import RequireSecondFactorMiddleware
-    from accounts.models import Organisation, Role, User
-    from sla.models import Contract, PolicyVersion, ServiceLevel
+    from accounts.models import Role, User
+    from sla.models import PolicyVersion
 
-    levels = {level.code: level for level in ServiceLevel.objects.select_related("calendar")}
     with transaction.atomic():
-        organisations = Organisation.objects.bulk_create(
-            Organisation(name=f"Bench organisation {i:03d}") for i in range(ORGANISATIONS)
-        )
-        contracts = Contract.objects.bulk_create(
-            Contract(
-                organisation=org,
-                valid_from=date(2020, 1, 1),
-                service_level=levels["default" if i % 2 == 0 else "extended"],
-            )
-            for i, org in enumerate(organisations)
-        )
+        organisations, contracts = organisations_with_contracts(ORGANISATIONS)
         coordinators = User.objects.bulk_create(
             User(
                 email=f"coordinator{i}@bench.example",
@@ -186,13 +170,7 @@ def load(tickets: int) -> dict[str, str]:
 
     sessions = {}
     for label, user in (("agent", agents[0]), ("coordinator", coordinators[1])):  # [1]: an Extended org
-        session = SessionStore()
-        session[SESSION_KEY] = str(user.pk)
-        session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
-        session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-        session[RequireSecondFactorMiddleware.SESSION_KEY] = True  # as after the TOTP step
-        session.create()
-        sessions[label] = session.session_key
+        sessions[label] = logged_in_session(user)
     return sessions
 
 

@@ -39,7 +39,7 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from benchdb import recreate_database
+from benchdb import logged_in_session, organisations_with_contracts, recreate_database
 from desk import manage, setup_django
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -109,30 +109,14 @@ def _words_sql(seed: str, count: str) -> str:
 def load(tickets: int, messages: int) -> str:
     """Organisations, requesters, agents, tickets, bug references and messages; returns the
     agent's session key."""
-    from datetime import date
 
-    from django.conf import settings
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
     from django.db import connection, transaction
 
-    from accounts.middleware import RequireSecondFactorMiddleware
-    from accounts.models import Organisation, Role, User
-    from sla.models import Contract, PolicyVersion, ServiceLevel
+    from accounts.models import Role, User
+    from sla.models import PolicyVersion
 
-    levels = {level.code: level for level in ServiceLevel.objects.all()}
     with transaction.atomic():
-        organisations = Organisation.objects.bulk_create(
-            Organisation(name=f"Bench organisation {i:03d}") for i in range(ORGANISATIONS)
-        )
-        contracts = Contract.objects.bulk_create(
-            Contract(
-                organisation=org,
-                valid_from=date(2020, 1, 1),
-                service_level=levels["default" if i % 2 == 0 else "extended"],
-            )
-            for i, org in enumerate(organisations)
-        )
+        organisations, contracts = organisations_with_contracts(ORGANISATIONS)
         requesters = User.objects.bulk_create(
             User(
                 email=f"requester{i}.{j}@bench.example",
@@ -280,13 +264,7 @@ def load(tickets: int, messages: int) -> str:
         cursor.execute("VACUUM ANALYZE")
     print(f"built the GIN indexes and analysed in {time.perf_counter() - started:.0f} s", flush=True)
 
-    session = SessionStore()
-    session[SESSION_KEY] = str(agents[0].pk)
-    session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
-    session[HASH_SESSION_KEY] = agents[0].get_session_auth_hash()
-    session[RequireSecondFactorMiddleware.SESSION_KEY] = True  # as after the TOTP step
-    session.create()
-    return session.session_key
+    return logged_in_session(agents[0])
 
 
 def serve(port: int, workers: int) -> subprocess.Popen:

@@ -28,7 +28,7 @@ from urllib.parse import urlsplit, urlunsplit
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import desk  # the loader and the measuring of bench/desk.py
-from benchdb import recreate_database
+from benchdb import logged_in_session, recreate_database
 
 CARDS_PER_ORGANISATION = 5
 
@@ -82,21 +82,9 @@ def load_setup() -> str:
 
 
 def manager_session(manager=None) -> str:
-    from django.conf import settings
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
-
-    from accounts.middleware import RequireSecondFactorMiddleware
     from accounts.models import User
 
-    manager = manager or User.objects.get(email="manager@bench.example")
-    session = SessionStore()
-    session[SESSION_KEY] = str(manager.pk)
-    session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
-    session[HASH_SESSION_KEY] = manager.get_session_auth_hash()
-    session[RequireSecondFactorMiddleware.SESSION_KEY] = True
-    session.create()
-    return session.session_key
+    return logged_in_session(manager or User.objects.get(email="manager@bench.example"))
 
 
 def main() -> None:
